@@ -254,7 +254,7 @@ int accounts_load(const char *path)
                         strerror(-r));
                 return r;
         }
-        root = cJSON_ParseWithLengthOpts(text, len, NULL, true);
+        root = cJSON_ParseWithLengthOpts(text, len + 1, NULL, true);
         free(text);
         if (!cJSON_IsObject(root)) {
                 fprintf(stderr, "refapi: %s: not a JSON object\n", path);

@@ -97,12 +97,13 @@ bool ctype_is(const char *ctype, const char *want)
         return *ctype == '\0' || *ctype == ';';
 }
 
-/* Returns the parsed body (caller deletes) or NULL if it is missing or not JSON. */
+/* Returns the parsed body (caller deletes) or NULL if it is missing or not JSON.
+ * The length includes the NUL: cJSON's require_null_terminated looks for it. */
 struct cJSON *rq_parse_json(const struct rq *rq)
 {
         if (!rq->body || rq->body_len == 0)
                 return NULL;
-        return cJSON_ParseWithLengthOpts(rq->body, rq->body_len, NULL, true);
+        return cJSON_ParseWithLengthOpts(rq->body, rq->body_len + 1, NULL, true);
 }
 
 static int hexval(int c)

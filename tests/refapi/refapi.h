@@ -16,6 +16,8 @@
 
 #include <microhttpd.h>
 
+struct cJSON;
+
 #define REFAPI_BODY_MAX (64 * 1024)     /* larger request bodies get 413 */
 #define REFAPI_MAX_HEADERS 4            /* extra reply headers per request */
 
