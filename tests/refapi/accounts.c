@@ -1,7 +1,6 @@
 /* accounts.c: loading the accounts file and looking accounts up (see accounts.h). */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +121,7 @@ static int parse_secs(const cJSON *root, const char *name, long def, long *ret)
                 return 0;
         }
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 315360000.0 ||
-            floor(v->valuedouble) != v->valuedouble) {
+            (double)(long)v->valuedouble != v->valuedouble) {
                 fprintf(stderr, "refapi: \"%s\" must be a whole number of seconds >= 1\n", name);
                 return -EINVAL;
         }

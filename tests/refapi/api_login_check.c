@@ -50,11 +50,11 @@ static cJSON *lc_parse(struct rq *rq)
 static void lc_issue(struct rq *rq, int acct)
 {
         const struct acct_lc *a = &accounts.lc[acct];
-        time_t now = now_s();
+        long long now = now_ms();
         struct store_rec tok = { .kind = SK_LC_TOKEN, .acct = acct, .created = now,
-                                 .expires = now + accounts.token_ttl };
+                                 .expires = now + accounts.token_ttl * 1000LL };
         struct store_rec ref = { .kind = SK_LC_REFRESH, .acct = acct, .created = now,
-                                 .expires = now + accounts.refresh_ttl };
+                                 .expires = now + accounts.refresh_ttl * 1000LL };
         char date[32];
         cJSON *o = cJSON_CreateObject();
 
@@ -64,7 +64,7 @@ static void lc_issue(struct rq *rq, int acct)
         memcpy(ref.peer, tok.key, sizeof(ref.peer));
         store_put(&tok);
         store_put(&ref);
-        fmt_rfc3339(now, date, sizeof(date));
+        fmt_rfc3339((time_t)(now / 1000), date, sizeof(date));
         cJSON_AddStringToObject(o, "token", tok.key);
         cJSON_AddStringToObject(o, "refresh_token", ref.key);
         cJSON_AddStringToObject(o, "date", date);
@@ -171,12 +171,12 @@ static bool lc_whoami(struct rq *rq)
                 return false;
         }
         o = cJSON_CreateObject();
-        fmt_rfc3339(rec.expires, date, sizeof(date));
+        fmt_rfc3339((time_t)(rec.expires / 1000), date, sizeof(date));
         cJSON_AddStringToObject(o, "username", accounts.lc[rec.acct].username);
         if (accounts.lc[rec.acct].display_name)
                 cJSON_AddStringToObject(o, "display_name", accounts.lc[rec.acct].display_name);
         cJSON_AddStringToObject(o, "expires_at", date);
-        cJSON_AddNumberToObject(o, "expires_in", (double)(rec.expires - now_s()));
+        cJSON_AddNumberToObject(o, "expires_in", (double)((rec.expires - now_ms()) / 1000));
         rq_reply_json(rq, 200, o);
         return true;
 }

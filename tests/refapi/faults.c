@@ -141,7 +141,8 @@ static enum fault_action apply_reply(struct rq *rq, enum fault_mode m)
                 return FA_REPLY;
         default:
                 rq_reply_buf(rq, 200, "application/json", NULL, 0);
-                rq->reply = (char *)fault_oversized_body(&len);
+                (void)fault_oversized_body(&len);      /* builds it on first use */
+                rq->reply = oversized;
                 rq->reply_len = len;
                 rq->reply_static = true;
                 stat_inc(ST_fault_oversized);

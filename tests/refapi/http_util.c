@@ -203,3 +203,12 @@ time_t now_s(void)
 {
         return time(NULL);
 }
+
+/* Wall-clock milliseconds: token expiry needs sub-second precision for short test TTLs. */
+long long now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

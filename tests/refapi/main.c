@@ -135,12 +135,13 @@ static int announce_port(struct MHD_Daemon *d, const char *port_file)
                 fprintf(stderr, "refapi: Failed to get the bound port\n");
                 return -EIO;
         }
-        printf("PORT=%u\n", port);
-        fflush(stdout);
+        /* the file first: whoever saw the PORT line may read the file at once */
         if (port_file && (r = write_port_file(port_file, port)) < 0) {
                 fprintf(stderr, "refapi: Failed to write %s: %s\n", port_file, strerror(-r));
                 return r;
         }
+        printf("PORT=%u\n", port);
+        fflush(stdout);
         return 0;
 }
 

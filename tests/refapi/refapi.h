@@ -49,24 +49,42 @@ struct rq {
 
 typedef void (*rq_handler_fn)(struct rq *rq);
 
-/* http_util.c */
+/* http_util.c -- reply helpers.  Each replaces any earlier reply of rq. */
+
+/* Sets the reply; takes body (malloc'd, may be NULL when len is 0). */
 void rq_reply_buf(struct rq *rq, unsigned status, const char *ctype, char *body, size_t len);
+/* Sets a text/plain reply with a copy of text; callers may then override rq->ctype. */
 void rq_reply_text(struct rq *rq, unsigned status, const char *text);
+/* Sets an application/json reply printed from obj, and deletes obj. */
 void rq_reply_json(struct rq *rq, unsigned status, struct cJSON *obj);
+/* Adds a reply header (name must be static); silently drops it past REFAPI_MAX_HEADERS. */
 void rq_add_header(struct rq *rq, const char *name, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* http_util.c -- request helpers.  Returned strings live as long as the request
+ * unless stated otherwise. */
 const char *rq_header(const struct rq *rq, const char *name);
 const char *rq_query(const struct rq *rq, const char *name);
 bool rq_is_post(const struct rq *rq);
+/* True if the Content-Type value names media type want; parameters are ignored. */
 bool ctype_is(const char *ctype, const char *want);
+/* Parses the body as JSON; NULL if missing or invalid.  Caller deletes. */
 struct cJSON *rq_parse_json(const struct rq *rq);
+/* Decoded value of field name in an x-www-form-urlencoded body; caller frees. */
 char *form_get(const char *body, size_t len, const char *name);
+/* The token of "<header>: Bearer <token>", or NULL. */
 const char *rq_bearer(const struct rq *rq, const char *header);
+/* Writes 2*nbytes random lowercase hex digits plus a NUL (nbytes <= 64). */
 void rand_hex(char *out, size_t nbytes);
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ". */
 void fmt_rfc3339(time_t t, char *buf, size_t size);
 time_t now_s(void);
+/* Wall-clock milliseconds since the epoch. */
+long long now_ms(void);
 
-/* the handlers, one file each (api_*.c, control.c) */
+/* The handlers, one file per API (api_*.c) plus control.c.  Called by the router
+ * once the whole body is in rq; each must set a reply (or rq->custom) and count
+ * itself in stats. */
 void api_login_check(struct rq *rq);
 void api_lc_refresh(struct rq *rq);
 void api_lc_whoami(struct rq *rq);
@@ -81,11 +99,12 @@ void ctl_stats(struct rq *rq);
 void ctl_fault(struct rq *rq);
 void ctl_reset(struct rq *rq);
 
-/* router.c */
+/* router.c -- the MHD access handler (MHD_AccessHandlerCallback). */
 enum MHD_Result router_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls);
+/* MHD_OPTION_NOTIFY_COMPLETED callback: frees the request's struct rq. */
 void router_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe);
 

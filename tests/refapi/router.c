@@ -88,9 +88,9 @@ static enum MHD_Result send_reply(struct rq *rq)
         enum MHD_Result ret;
 
         if (!resp) {
-                resp = MHD_create_response_from_buffer(rq->reply_len, rq->reply,
-                                                       rq->reply_static ? MHD_RESPMEM_PERSISTENT
-                                                                        : MHD_RESPMEM_MUST_FREE);
+                /* not MHD_create_response_from_buffer(): deprecated in MHD 1.x */
+                resp = MHD_create_response_from_buffer_with_free_callback(
+                        rq->reply_len, rq->reply, rq->reply_static ? NULL : free);
                 if (!resp)
                         return MHD_NO;
                 if (!rq->reply_static)

@@ -101,7 +101,7 @@ static enum store_status lookup(enum store_kind kind, const char *key, struct st
                                 bool take)
 {
         enum store_status st = STORE_MISSING;
-        time_t now = now_s();
+        long long now = now_ms();
         uint32_t *link;
 
         if (!key || strlen(key) >= STORE_KEY_MAX)

@@ -10,7 +10,6 @@
 #define REFAPI_STORE_H
 
 #include <stdbool.h>
-#include <time.h>
 
 #define STORE_CAP (1u << 17)            /* 131072 records */
 #define STORE_KEY_MAX 48                /* longest key + NUL: "1*" + 40 hex */
@@ -30,9 +29,9 @@ struct store_rec {
         enum store_kind kind;
         int acct;                       /* account index in its section */
         int aux;                        /* kind-specific (subuser, privileges) */
-        time_t created;
-        time_t expires;
-        long idle;                      /* > 0: each store_get() pushes expires to now+idle */
+        long long created;              /* ms since the epoch (now_ms()) */
+        long long expires;              /* ms since the epoch; live while expires > now */
+        long long idle;                 /* ms; > 0: each store_get() pushes expires to now+idle */
         char key[STORE_KEY_MAX];
         char peer[STORE_KEY_MAX];       /* linked key, "" if none */
 };
