@@ -2,4 +2,4 @@
 # Regenerate the build system from configure.ac and Makefile.am.
 set -e
 cd "$(dirname "$0")"
-autoreconf --force --install --verbose >/dev/null
+autoreconf --force --install
