@@ -96,3 +96,5 @@ void apilogin_json_delete_wipe(struct cJSON *obj);
 
 extern const struct apilogin_driver apilogin_driver_login_check;
 extern const struct apilogin_driver apilogin_driver_token_login;
+extern const struct apilogin_driver apilogin_driver_jsonrpc;
+extern const struct apilogin_driver apilogin_driver_rest_login;
