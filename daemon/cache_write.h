@@ -1,0 +1,45 @@
+/* cache_write.h: apilogind's writer of the NSS cache (format in core/cache.h). The daemon
+ * is the only writer; daemon/users.c calls this after every change NSS can see. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One passwd entry to write. gecos NULL means empty. */
+struct apilogin_cache_pw {
+        const char *name;
+        uint32_t uid;
+        const char *gecos;
+        const char *home;
+        const char *shell;
+};
+
+/* A removed user and the uid it had. */
+struct apilogin_cache_removed {
+        const char *name;
+        uint32_t uid;
+};
+
+/* Everything one cache file holds. Every user is a member of group (gid). */
+struct apilogin_cache_content {
+        uint32_t uid_min, uid_max;
+        uint32_t flags; /* APILOGIN_CACHE_F_* */
+        const char *group;
+        uint32_t gid;
+        const struct apilogin_cache_pw *users;
+        size_t n_users;
+        const struct apilogin_cache_removed *removed;
+        size_t n_removed;
+        char *const *first_login_from; /* program names */
+        size_t n_first_login_from;
+};
+
+/* Replace dir/cache.cdb with a file holding c: built in memory, then written to a temp
+ * file in dir (never through a symlink), fsynced and renamed over the old name
+ * (apilogin_write_atomic), mode 0644. Afterwards the old file, if it was one of ours, gets
+ * its meta stale byte set so that mapped readers switch to the new file on their next
+ * lookup. Names must pass apilogin_name_valid, gecos/home/shell must not contain ':' or
+ * '\n' and be at most 4096 bytes, names and uids unique (the caller's job).
+ * Returns 0, -EINVAL for content that breaks these rules, or -errno; on failure the old
+ * file is untouched. Not thread-safe against itself (one writer). */
+int apilogin_cache_write(const char *dir, const struct apilogin_cache_content *c);
