@@ -25,7 +25,7 @@ APILOGIND=$BUILD/daemon/apilogind
 REFAPI=$BUILD/tests/refapi/refapi
 PAM_SESSION=$BUILD/tests/e2e/pam_session
 BOB_TOKEN=e0f36a30bbfb6299571c8694047fe5dd81228b7d75679a8cca68e551fb7e9a2f4edc5d20
-EVE_TOKEN=77aa24070ae45cf4ba8299f43dc4d15dfc9dab5a81216dfeaf864e14b0f2b726fd74677
+EVE_TOKEN=77aa24070ae45cf4ba8299f43dc4d15dfc9dab5a81216dfeaf864e14b0f2b726fd746777
 N_PASS=0
 N_FAIL=0
 N_T=0
@@ -57,21 +57,26 @@ e2e_init() {
         e2e_syslog_start
 }
 
+# Build a fresh /dev in $T/newdev (the host's nodes bound in one by one, a private devpts
+# and /dev/shm) and move it over /dev. Nothing of the host's /dev is ever mounted under $T,
+# so removing $T can never reach the host's device nodes.
 e2e_mount_dev() {
-        mkdir -p "$T/hostdev"
-        mount --rbind /dev "$T/hostdev"
-        mount -t tmpfs -o mode=755 tmpfs /dev
-        for n in null zero full random urandom tty ptmx; do
-                [ -e "$T/hostdev/$n" ] || continue
-                touch "/dev/$n" && mount --bind "$T/hostdev/$n" "/dev/$n"
+        local d=$T/newdev n
+        mkdir -p "$d"
+        mount -t tmpfs -o mode=755 tmpfs "$d"
+        for n in null zero full random urandom tty; do
+                [ -c "/dev/$n" ] || continue
+                touch "$d/$n" && mount --bind "/dev/$n" "$d/$n"
         done
-        mkdir -p /dev/pts /dev/shm
-        mount --rbind "$T/hostdev/pts" /dev/pts 2>/dev/null || true
-        mount --rbind "$T/hostdev/shm" /dev/shm 2>/dev/null || true
-        ln -s /proc/self/fd /dev/fd
-        ln -s /proc/self/fd/0 /dev/stdin
-        ln -s /proc/self/fd/1 /dev/stdout
-        ln -s /proc/self/fd/2 /dev/stderr
+        mkdir -p "$d/pts" "$d/shm"
+        mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$d/pts"
+        ln -s pts/ptmx "$d/ptmx"
+        mount -t tmpfs -o mode=1777 tmpfs "$d/shm"
+        ln -s /proc/self/fd "$d/fd"
+        ln -s /proc/self/fd/0 "$d/stdin"
+        ln -s /proc/self/fd/1 "$d/stdout"
+        ln -s /proc/self/fd/2 "$d/stderr"
+        mount --move "$d" /dev
 }
 
 e2e_mount_etc() {
@@ -133,7 +138,12 @@ e2e_cleanup() {
         [ -n "${REFAPI_PID:-}" ] && kill "$REFAPI_PID" 2>/dev/null
         [ -n "${SYSLOG_PID:-}" ] && kill "$SYSLOG_PID" 2>/dev/null
         wait 2>/dev/null
-        if [ -n "${E2E_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T" 2>/dev/null; fi
+        # Unmount whatever is still mounted below $T before removing it, and never cross
+        # into another file system while removing.
+        grep -o " $T/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do
+                umount -l "$m" 2>/dev/null
+        done
+        if [ -n "${E2E_KEEP:-}" ]; then echo "# kept $T"; else rm -rf --one-file-system "$T" 2>/dev/null; fi
 }
 
 # refapi_start ACCOUNTS.json: start the reference API server; sets REFAPI_PORT, REFAPI_URL.

@@ -16,7 +16,7 @@ check "refapi counted one login_check" [ "$(refstat login_check_ok)" = 1 ]
 
 out=$(echo "$PW" | pamtester apilogin-test alice authenticate acct_mgmt open_session close_session 2>&1)
 check "pamtester authenticate/acct_mgmt/open_session/close_session" \
-        grep -q "successfully closed a session" <<<"$out"
+        grep -q "session has successfully been closed" <<<"$out"
 
 login apilogin-test alice "wrong-password"
 expect_pam "wrong password is refused with PAM_AUTH_ERR" "auth: Authentication failure"

@@ -1,0 +1,527 @@
+/* tokenfile.c: token files for the session (token, token.json) and the session records
+ * that let a restarted apilogind carry on (see tokenfile.h). JSON is built and read with
+ * cJSON; every tree and text that held a token is wiped before it is freed. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/fsutil.h"
+#include "macro.h"
+#include "names.h"
+#include "proto.h"
+#include "secure.h"
+#include "tokenfile.h"
+#include "uidhash.h"
+
+#define RECORD_MAX (256 * 1024)
+#define FIELD_MAX 4096
+#define MAX_SESSIONS_PER_USER 4096
+
+static void json_freep(cJSON **j)
+{
+        apilogin_json_delete_wipe(*j);
+}
+#define _cleanup_json_ _cleanup_(json_freep)
+
+void token_clear(struct apilogin_token *t)
+{
+        if (!t)
+                return;
+        apilogin_erase_free(t->token);
+        apilogin_erase_free(t->refresh);
+        free(t->provider);
+        free(t->endpoint);
+        free(t->role);
+        for (size_t i = 0; i < APILOGIN_EXTRA_MAX; i++) {
+                free(t->extra[i].key);
+                apilogin_erase_free(t->extra[i].value);
+        }
+        *t = (struct apilogin_token){ 0 };
+}
+
+int token_from_result(struct apilogin_token *t, struct apilogin_result *res,
+                      const char *provider, const char *endpoint)
+{
+        if (!res->token || !res->token[0])
+                return -EINVAL;
+        t->provider = strdup(provider);
+        t->endpoint = strdup(endpoint);
+        if (!t->provider || !t->endpoint) {
+                token_clear(t);
+                return -ENOMEM;
+        }
+        t->token = TAKE_PTR(res->token);
+        t->refresh = TAKE_PTR(res->refresh);
+        t->role = TAKE_PTR(res->role);
+        t->expires_at = res->expires_at;
+        for (size_t i = 0; i < APILOGIN_EXTRA_MAX; i++) {
+                t->extra[i].key = TAKE_PTR(res->extra[i].key);
+                t->extra[i].value = TAKE_PTR(res->extra[i].value);
+        }
+        return 0;
+}
+
+static void session_clear(struct apilogin_session *s)
+{
+        free(s->service);
+        free(s->tty);
+        free(s->rhost);
+        *s = (struct apilogin_session){ 0 };
+}
+
+void user_state_free(struct user_state *u)
+{
+        if (!u)
+                return;
+        token_clear(&u->tok);
+        for (size_t i = 0; i < u->n_sess; i++)
+                session_clear(&u->sess[i]);
+        free(u->sess);
+        free(u->name);
+        free(u);
+}
+
+/* ---- token files ---------------------------------------------------------------------- */
+
+static int path_join(char *buf, size_t n, const char *a, const char *b)
+{
+        return (size_t)snprintf(buf, n, "%s/%s", a, b) < n ? 0 : -ENAMETOOLONG;
+}
+
+static int uid_dir(const struct apilogin_config *cfg, uint32_t uid, char *buf, size_t n)
+{
+        return (size_t)snprintf(buf, n, "%s/users/%u", cfg->run_dir, uid) < n ? 0
+                                                                              : -ENAMETOOLONG;
+}
+
+/* RFC 3339 UTC time, or NULL for 0 (unknown). */
+static const char *rfc3339(int64_t t, char *buf, size_t n)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return NULL;
+        return buf;
+}
+
+static bool is_reserved_key(const char *k)
+{
+        static const char *const reserved[] = { "user", "uid", "provider", "token",
+                                                "expires_at", "expires", "role", "state" };
+
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (strcmp(k, reserved[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Add a string, or null for NULL. false on ENOMEM. */
+static bool add_str(cJSON *o, const char *key, const char *v)
+{
+        return v ? cJSON_AddStringToObject(o, key, v) != NULL
+                 : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+/* The token.json text (a secret: free with apilogin_erase_free), NULL on ENOMEM. */
+static char *token_json(const struct user_state *u)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        const struct apilogin_token *t = &u->tok;
+        char when[64];
+        bool ok;
+
+        ok = o && add_str(o, "user", u->name) &&
+             cJSON_AddNumberToObject(o, "uid", u->uid) &&
+             add_str(o, "provider", t->provider) && add_str(o, "token", t->token) &&
+             cJSON_AddNumberToObject(o, "expires_at", (double)(t->expires_at > 0 ? t->expires_at : 0)) &&
+             add_str(o, "expires", rfc3339(t->expires_at, when, sizeof(when))) &&
+             add_str(o, "role", t->role) && add_str(o, "state", "valid");
+        for (size_t i = 0; ok && i < APILOGIN_EXTRA_MAX; i++) {
+                const struct apilogin_pair *p = &t->extra[i];
+
+                if (p->key && p->value && !is_reserved_key(p->key))
+                        ok = add_str(o, p->key, p->value);
+        }
+        return ok ? apilogin_json_print_wipe(o) : NULL;
+}
+
+int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
+                    char *ret_path, size_t pathsz)
+{
+        gid_t gid = apilogin_uid_hash(cfg->group ? cfg->group : "apilogin-users", cfg->uid_min,
+                                      cfg->uid_max, 0);
+        _cleanup_erase_free_ char *json = NULL;
+        char users[4096], dir[4096], path[4096];
+        int r;
+
+        if (!u->has_token || !u->tok.token)
+                return -EINVAL;
+        r = path_join(users, sizeof(users), cfg->run_dir, "users");
+        r = r ?: uid_dir(cfg, u->uid, dir, sizeof(dir));
+        r = r ?: path_join(path, sizeof(path), dir, "token");
+        if (r == 0 && strlen(path) >= pathsz)
+                r = -ENAMETOOLONG;
+        r = r ?: apilogin_mkdir_owned(users, 0755, (uid_t)-1, (gid_t)-1);
+        r = r ?: apilogin_mkdir_owned(dir, 0755, (uid_t)-1, (gid_t)-1);
+        r = r ?: apilogin_write_atomic(dir, "token", u->tok.token, strlen(u->tok.token), 0600,
+                                       u->uid, gid);
+        if (r < 0)
+                return r;
+        json = token_json(u);
+        if (!json)
+                return -ENOMEM;
+        r = apilogin_write_atomic(dir, "token.json", json, strlen(json), 0600, u->uid, gid);
+        if (r < 0)
+                return r;
+        strcpy(ret_path, path);
+        return 0;
+}
+
+int tokenfile_remove(const struct apilogin_config *cfg, uint32_t uid)
+{
+        _cleanup_close_ int dfd = -1;
+        char dir[4096];
+        DIR *d;
+        struct dirent *de;
+        int fd2, r;
+
+        r = uid_dir(cfg, uid, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        /* Only apilogind writes here (root 0755): token, token.json, and temp files a
+         * crash may have left. */
+        fd2 = dup(dfd);
+        d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+        if (!d) {
+                r = negative_errno();
+                if (fd2 >= 0)
+                        close(fd2);
+                return r;
+        }
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        (void)unlinkat(dfd, de->d_name, 0);
+        closedir(d);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+/* ---- session records ------------------------------------------------------------------ */
+
+static cJSON *token_to_json(const struct apilogin_token *t)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *x = NULL;
+        bool ok;
+
+        ok = o && add_str(o, "token", t->token) && add_str(o, "refresh", t->refresh) &&
+             cJSON_AddNumberToObject(o, "expires_at", (double)t->expires_at) &&
+             add_str(o, "provider", t->provider) && add_str(o, "endpoint", t->endpoint) &&
+             add_str(o, "role", t->role) && (x = cJSON_AddObjectToObject(o, "extra"));
+        for (size_t i = 0; ok && i < APILOGIN_EXTRA_MAX; i++)
+                if (t->extra[i].key && t->extra[i].value)
+                        ok = add_str(x, t->extra[i].key, t->extra[i].value);
+        return ok ? TAKE_PTR(o) : NULL;
+}
+
+static cJSON *session_to_json(const struct apilogin_session *s)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        bool ok;
+
+        ok = o && add_str(o, "id", s->id) && add_str(o, "service", s->service) &&
+             add_str(o, "tty", s->tty) && add_str(o, "rhost", s->rhost) &&
+             cJSON_AddNumberToObject(o, "pid", s->pid) &&
+             cJSON_AddNumberToObject(o, "opened_at", (double)s->opened_at);
+        return ok ? TAKE_PTR(o) : NULL;
+}
+
+static cJSON *record_to_json(const struct user_state *u)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *arr, *t;
+
+        if (!o || !add_str(o, "user", u->name) || !cJSON_AddNumberToObject(o, "uid", u->uid))
+                return NULL;
+        t = u->has_token ? token_to_json(&u->tok) : cJSON_CreateNull();
+        if (!t)
+                return NULL;
+        cJSON_AddItemToObject(o, "token", t);
+        arr = cJSON_AddArrayToObject(o, "sessions");
+        if (!arr)
+                return NULL;
+        for (size_t i = 0; i < u->n_sess; i++) {
+                cJSON *s = session_to_json(&u->sess[i]);
+
+                if (!s)
+                        return NULL;
+                cJSON_AddItemToArray(arr, s);
+        }
+        return TAKE_PTR(o);
+}
+
+static int sessions_dir(const struct apilogin_config *cfg, char *buf, size_t n)
+{
+        return path_join(buf, n, cfg->run_dir, "sessions");
+}
+
+int record_save(const struct apilogin_config *cfg, const struct user_state *u)
+{
+        _cleanup_json_ cJSON *o = record_to_json(u);
+        _cleanup_erase_free_ char *text = NULL;
+        char dir[4096], name[APILOGIN_NAME_MAX + 8];
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        text = apilogin_json_print_wipe(o);
+        if (!text)
+                return -ENOMEM;
+        r = sessions_dir(cfg, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof(name), "%s.json", u->name);
+        r = apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
+        if (r < 0)
+                return r;
+        return apilogin_write_atomic(dir, name, text, strlen(text), 0600, (uid_t)-1, (gid_t)-1);
+}
+
+int record_delete(const struct apilogin_config *cfg, const char *name)
+{
+        char dir[4096], path[4096 + APILOGIN_NAME_MAX + 8];
+        int r;
+
+        r = sessions_dir(cfg, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+/* A copy of o[key]: 0 with *ret (NULL when absent or null and !required), -EBADMSG when
+ * it has another type or is too long, -ENOMEM. */
+static int get_str(const cJSON *o, const char *key, bool required, char **ret)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+        *ret = NULL;
+        if (!v || cJSON_IsNull(v))
+                return required ? -EBADMSG : 0;
+        if (!cJSON_IsString(v) || strnlen(v->valuestring, FIELD_MAX + 1) > FIELD_MAX)
+                return -EBADMSG;
+        *ret = strdup(v->valuestring);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_int(const cJSON *o, const char *key, double min, double max, double *ret)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+        if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+                return -EBADMSG;
+        *ret = v->valuedouble;
+        return 0;
+}
+
+static int parse_extra(const cJSON *x, struct apilogin_token *t)
+{
+        size_t n = 0;
+        const cJSON *i;
+
+        if (!x || cJSON_IsNull(x))
+                return 0;
+        if (!cJSON_IsObject(x))
+                return -EBADMSG;
+        cJSON_ArrayForEach(i, x) {
+                if (n >= APILOGIN_EXTRA_MAX || !cJSON_IsString(i) || !i->string)
+                        return -EBADMSG;
+                t->extra[n].key = strdup(i->string);
+                t->extra[n].value = strdup(i->valuestring);
+                if (!t->extra[n].key || !t->extra[n].value)
+                        return -ENOMEM;
+                n++;
+        }
+        return 0;
+}
+
+static int parse_token(const cJSON *o, struct apilogin_token *t)
+{
+        double exp = 0;
+        int r;
+
+        if (!cJSON_IsObject(o))
+                return -EBADMSG;
+        r = get_str(o, "token", true, &t->token);
+        r = r ?: get_str(o, "refresh", false, &t->refresh);
+        r = r ?: get_int(o, "expires_at", 0, 1e15, &exp);
+        r = r ?: get_str(o, "provider", true, &t->provider);
+        r = r ?: get_str(o, "endpoint", true, &t->endpoint);
+        r = r ?: get_str(o, "role", false, &t->role);
+        r = r ?: parse_extra(cJSON_GetObjectItemCaseSensitive(o, "extra"), t);
+        t->expires_at = (int64_t)exp;
+        return r;
+}
+
+static bool session_id_ok(const char *id)
+{
+        if (strlen(id) != SESSION_ID_LEN)
+                return false;
+        return strspn(id, "0123456789abcdef") == SESSION_ID_LEN;
+}
+
+static int parse_session(const cJSON *o, struct apilogin_session *s)
+{
+        _cleanup_free_ char *id = NULL;
+        double pid = 0, opened = 0;
+        int r;
+
+        if (!cJSON_IsObject(o))
+                return -EBADMSG;
+        r = get_str(o, "id", true, &id);
+        if (r == 0 && !session_id_ok(id))
+                r = -EBADMSG;
+        r = r ?: get_str(o, "service", true, &s->service);
+        r = r ?: get_str(o, "tty", false, &s->tty);
+        r = r ?: get_str(o, "rhost", false, &s->rhost);
+        r = r ?: get_int(o, "pid", 0, UINT32_MAX, &pid);
+        r = r ?: get_int(o, "opened_at", 0, 1e15, &opened);
+        if (r == 0)
+                memcpy(s->id, id, SESSION_ID_LEN + 1);
+        s->pid = (uint32_t)pid;
+        s->opened_at = (int64_t)opened;
+        return r;
+}
+
+static int parse_sessions(const cJSON *arr, struct user_state *u)
+{
+        int n = cJSON_GetArraySize(arr), r;
+        const cJSON *i;
+
+        if (!cJSON_IsArray(arr) || n > MAX_SESSIONS_PER_USER)
+                return -EBADMSG;
+        u->sess = calloc(n > 0 ? (size_t)n : 1, sizeof(*u->sess));
+        if (!u->sess)
+                return -ENOMEM;
+        cJSON_ArrayForEach(i, arr) {
+                r = parse_session(i, &u->sess[u->n_sess]);
+                u->n_sess++; /* counted even on failure, so user_state_free frees it */
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_record(const cJSON *o, const char *name, struct user_state *u)
+{
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "token");
+        double uid = 0;
+        int r;
+
+        r = get_str(o, "user", true, &u->name);
+        if (r == 0 && (strcmp(u->name, name) != 0 || !apilogin_name_valid(u->name)))
+                r = -EBADMSG;
+        r = r ?: get_int(o, "uid", 1, UINT32_MAX - 1, &uid);
+        u->uid = (uint32_t)uid;
+        if (r == 0 && t && !cJSON_IsNull(t)) {
+                u->has_token = true;
+                r = parse_token(t, &u->tok);
+        }
+        return r ?: parse_sessions(cJSON_GetObjectItemCaseSensitive(o, "sessions"), u);
+}
+
+int record_parse(const char *text, size_t len, const char *name, struct user_state **ret)
+{
+        _cleanup_json_ cJSON *o = cJSON_ParseWithLength(text, len);
+        struct user_state *u;
+        int r;
+
+        if (!cJSON_IsObject(o))
+                return -EBADMSG;
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        r = parse_record(o, name, u);
+        if (r < 0) {
+                user_state_free(u);
+                return r;
+        }
+        *ret = u;
+        return 0;
+}
+
+/* "NAME.json" -> NAME in buf; false for anything else (temp files start with '.'). */
+static bool record_name(const char *file, char *buf, size_t n)
+{
+        size_t len = strlen(file);
+
+        if (len <= 5 || len - 5 >= n || strcmp(file + len - 5, ".json") != 0)
+                return false;
+        memcpy(buf, file, len - 5);
+        buf[len - 5] = '\0';
+        return apilogin_name_valid(buf);
+}
+
+static int load_one(const char *dir, const char *file, struct user_state **ret)
+{
+        char name[APILOGIN_NAME_MAX + 1], path[8192];
+        char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!record_name(file, name, sizeof(name)))
+                return -EBADMSG;
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        r = apilogin_read_file(path, RECORD_MAX, &text, &len);
+        if (r < 0)
+                return r;
+        r = record_parse(text, len, name, ret);
+        apilogin_freezero(text, len + 1);
+        return r;
+}
+
+int record_load_all(const struct apilogin_config *cfg,
+                    void (*fn)(void *userdata, struct user_state *u), void *userdata,
+                    unsigned *ret_bad)
+{
+        char dir[4096];
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        *ret_bad = 0;
+        r = sessions_dir(cfg, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : negative_errno();
+        while ((de = readdir(d))) {
+                struct user_state *u = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (load_one(dir, de->d_name, &u) < 0)
+                        (*ret_bad)++;
+                else
+                        fn(userdata, u);
+        }
+        closedir(d);
+        return 0;
+}

@@ -1,0 +1,89 @@
+/* tokenfile.h: the files of apilogind that hold tokens, and the per-user state they are
+ * written from.
+ *
+ * - run_dir/users/UID/token (owner UID, gid = the apilogin group, 0600): the bare token,
+ *   no newline, so "$(cat token)" is exact; token.json beside it with every field.
+ *   run_dir/users and run_dir/users/UID are root 0755.
+ * - run_dir/sessions/NAME.json (root 0600, directory 0700): the user's token state
+ *   (refresh credential included) and sessions, so a restarted daemon loses nothing.
+ * Every file is replaced atomically (apilogin_write_atomic). This file never logs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "daemon/provider.h"
+
+#define SESSION_ID_LEN 32 /* hex digits: 128 random bits */
+
+/* The token state of one user. Strings are owned; token, refresh and extra values are
+ * secrets, wiped by token_clear. */
+struct apilogin_token {
+        char *token;
+        char *refresh;      /* NULL if none */
+        int64_t expires_at; /* unix time, 0 if unknown */
+        char *provider;     /* provider section name */
+        char *endpoint;     /* URL that issued the token (a config URL: holds no secret) */
+        char *role;         /* NULL if none */
+        struct apilogin_pair extra[APILOGIN_EXTRA_MAX];
+};
+
+/* One PAM session of a user. */
+struct apilogin_session {
+        char id[SESSION_ID_LEN + 1];
+        char *service;
+        char *tty;          /* NULL if none */
+        char *rhost;        /* NULL if none */
+        uint32_t pid;       /* session leader */
+        int64_t opened_at;  /* unix time */
+};
+
+/* Everything apilogind keeps about a user with sessions. */
+struct user_state {
+        char *name;
+        uint32_t uid;
+        bool has_token;
+        struct apilogin_token tok;
+        struct apilogin_session *sess;
+        size_t n_sess;
+};
+
+/* Wipe and free every member; t is reset to empty. Accepts NULL. */
+void token_clear(struct apilogin_token *t);
+
+/* Fill t (empty) from a login result, taking its token, refresh, role and extra tokens
+ * (they are NULLed in res), and copying provider and endpoint. 0 or -ENOMEM/-EINVAL (no
+ * token in res); on failure t stays empty and res keeps what was not taken. */
+int token_from_result(struct apilogin_token *t, struct apilogin_result *res,
+                      const char *provider, const char *endpoint);
+
+/* Free a user state (tokens wiped); accepts NULL. */
+void user_state_free(struct user_state *u);
+
+/* Write u's token and token.json (u->has_token must be set) under cfg->run_dir, creating
+ * the directories. Writes the token file's path into ret_path (pathsz bytes).
+ * 0 or -errno (-ENAMETOOLONG if the path does not fit). */
+int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
+                    char *ret_path, size_t pathsz);
+
+/* Delete run_dir/users/UID with everything in it. 0 (also when absent) or -errno. */
+int tokenfile_remove(const struct apilogin_config *cfg, uint32_t uid);
+
+/* Save u as run_dir/sessions/NAME.json (root 0600). 0 or -errno. */
+int record_save(const struct apilogin_config *cfg, const struct user_state *u);
+
+/* Delete u's record. 0 (also when absent) or -errno. */
+int record_delete(const struct apilogin_config *cfg, const char *name);
+
+/* Parse one record (the text of NAME.json; name is what the file name says) into a new
+ * user state. 0, -EBADMSG (not a valid record), or -ENOMEM. */
+int record_parse(const char *text, size_t len, const char *name, struct user_state **ret);
+
+/* Call fn for every record in run_dir/sessions, handing it a new user state (fn takes it).
+ * Files that cannot be read or parsed are skipped and counted in *ret_bad.
+ * 0 (also when the directory is missing) or -errno from reading the directory. */
+int record_load_all(const struct apilogin_config *cfg,
+                    void (*fn)(void *userdata, struct user_state *u), void *userdata,
+                    unsigned *ret_bad);
