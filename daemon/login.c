@@ -192,6 +192,29 @@ static void next_endpoint(struct login *l)
 
 static void on_response(void *userdata, struct apilogin_http_resp *resp);
 
+/* Endpoints not tried yet, the current one included. */
+static size_t endpoints_left(const struct login *l)
+{
+        size_t n = l->prov[l->pi]->fallback_urls.n + 1 - l->ui;
+
+        for (size_t i = l->pi + 1; i < l->n_prov; i++)
+                n += l->prov[i]->fallback_urls.n + 1;
+        return n;
+}
+
+/* The deadline of one attempt: an equal share of the time left among the endpoints left,
+ * so that a stalled first endpoint cannot eat the time of the ones behind it while the
+ * whole login still never exceeds `timeout`. Later steps of a multi-step exchange and the
+ * last endpoint get all that is left. */
+static uint64_t attempt_deadline(const struct login *l)
+{
+        uint64_t now = apilogin_now_ms(), n = endpoints_left(l);
+
+        if (l->step > 0 || n <= 1 || now >= l->deadline_ms)
+                return l->deadline_ms;
+        return now + (l->deadline_ms - now) / n;
+}
+
 /* Build and send the request for the current (provider, endpoint, step). 0 when in flight,
  * -EINVAL when the driver says the credentials can never be valid, other -errno when this
  * endpoint could not be used. */
@@ -211,8 +234,8 @@ static int send_step(struct login *l)
                 apilogin_http_req_clear(&req);
                 return r;
         }
-        return apilogin_http_start(l->ls->d->http, p, &req, l->deadline_ms, on_response, l,
-                                   &l->xfer);
+        return apilogin_http_start(l->ls->d->http, p, &req, attempt_deadline(l), on_response,
+                                   l, &l->xfer);
 }
 
 /* Try endpoints until one is in flight (true), or finish and free l (false). */

@@ -255,3 +255,10 @@ type = token_login
 url = @URL@/wialon/ajax.html
 CONF
 }
+
+# Add a PAM service NAME using the given module arguments (inside the namespace only).
+add_service() {
+        local name=$1
+        shift
+        pam_service "$@" > "/etc/pam.d/$name"
+}
