@@ -23,7 +23,7 @@ lockout = off
 type = login_check
 url = @URL@/v1/login_check
 CONF
-daemon_start >/dev/null || exit 1
+DAEMON_FLAGS=--foreground daemon_start >/dev/null || exit 1
 cat > "$T/curl-login.sh" <<CURL
 #!/bin/sh
 # pam_exec expose_authtok: the password arrives on stdin (NUL-terminated).

@@ -163,7 +163,7 @@ config_write() {
 }
 
 daemon_start() {
-        "$APILOGIND" --config "$T/apilogin.conf" --foreground --debug "$@" \
+        "$APILOGIND" --config "$T/apilogin.conf" ${DAEMON_FLAGS:---foreground --debug} "$@" \
                 >> "$T/daemon.log" 2>&1 &
         DAEMON_PID=$!
         for _ in $(seq 100); do
