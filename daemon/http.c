@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "url.h"
 #include "macro.h"
 #include "secure.h"
 
@@ -89,111 +90,22 @@ void apilogin_http_resp_clear(struct apilogin_http_resp *resp)
 
 /* ---- URL policy --------------------------------------------------------------------- */
 
-static bool host_is_loopback(const char *host, size_t len, bool bracketed)
-{
-        char buf[64];
-        struct in_addr a4;
-        struct in6_addr a6;
-
-        if (len == 0 || len >= sizeof(buf))
-                return false;
-        memcpy(buf, host, len);
-        buf[len] = '\0';
-        if (bracketed)
-                return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-        if (strcasecmp(buf, "localhost") == 0)
-                return true;
-        /* inet_pton accepts only the strict dotted quad: no "127.1", no octal, and
-         * "127.0.0.1.evil.com" is not an address at all. */
-        return inet_pton(AF_INET, buf, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
-}
-
-static bool port_ok(const char *s, size_t len)
-{
-        unsigned long v = 0;
-
-        if (len == 0 || len > 5)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-                v = v * 10 + (unsigned long)(s[i] - '0');
-        }
-        return v >= 1 && v <= 65535;
-}
-
-/* Split the authority into host and port and check both; *ret_loopback tells whether the
- * host is a loopback address. -EINVAL if malformed (userinfo is refused outright: it is
- * the classic way to make a URL look like it points elsewhere). */
-static int check_authority(const char *a, size_t len, bool *ret_loopback)
-{
-        const char *host = a, *port = NULL;
-        size_t hlen;
-        bool bracketed = false;
-
-        if (len == 0 || memchr(a, '@', len) || memchr(a, '\\', len))
-                return -EINVAL;
-        if (a[0] == '[') {
-                const char *end = memchr(a, ']', len);
-
-                if (!end)
-                        return -EINVAL;
-                host = a + 1;
-                hlen = (size_t)(end - host);
-                bracketed = true;
-                if (end + 1 < a + len) {
-                        if (end[1] != ':')
-                                return -EINVAL;
-                        port = end + 2;
-                }
-        } else {
-                const char *colon = memchr(a, ':', len);
-
-                hlen = colon ? (size_t)(colon - a) : len;
-                if (colon)
-                        port = colon + 1;
-        }
-        if (hlen == 0 || (port && !port_ok(port, (size_t)(a + len - port))))
-                return -EINVAL;
-        *ret_loopback = host_is_loopback(host, hlen, bracketed);
-        return 0;
-}
-
-/* Pure. -EINVAL: not an absolute URL we can judge (no "scheme://", empty host, bad port,
- * userinfo, backslash, blanks or control bytes); -EPERM: scheme not https/wss/http/ws, or
- * plain http/ws to a host that is not 127.0.0.0/8, [::1] or localhost without
- * insecure_http. Numeric hosts must be strict dotted quads, as curl would read them. */
+/* Pure. -EINVAL: not an absolute URL we can judge; -EPERM: scheme not https/wss/http/ws, or
+ * plain http/ws to a non-loopback host without insecure_http (core/url.h decides). */
 int apilogin_http_url_allowed(const char *url, bool insecure_http)
 {
-        static const struct {
-                const char *scheme;
-                bool tls;
-        } schemes[] = { { "https", true }, { "wss", true }, { "http", false }, { "ws", false } };
-        const char *sep, *auth;
-        size_t slen;
-        bool loopback = false;
-        int r;
+        enum apilogin_url_verdict v;
 
         if (!url)
                 return -EINVAL;
-        for (const char *c = url; *c; c++)
-                if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-                        return -EINVAL;
-        sep = strstr(url, "://");
-        if (!sep)
-                return -EINVAL;
-        slen = (size_t)(sep - url);
-        auth = sep + 3;
-        r = check_authority(auth, strcspn(auth, "/?#"), &loopback);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(schemes); i++) {
-                if (strlen(schemes[i].scheme) != slen ||
-                    strncasecmp(url, schemes[i].scheme, slen) != 0)
-                        continue;
-                return schemes[i].tls || loopback || insecure_http ? 0 : -EPERM;
+        v = apilogin_url_check(url, false, insecure_http);
+        if (v == APILOGIN_URL_SCHEME)
+                v = apilogin_url_check(url, true, insecure_http);
+        switch (v) {
+        case APILOGIN_URL_OK: return 0;
+        case APILOGIN_URL_MALFORMED: return -EINVAL;
+        default: return -EPERM;
         }
-        return -EPERM;
 }
 
 /* ---- one transfer --------------------------------------------------------------------- */
