@@ -3,13 +3,16 @@
  * apilogind as the PAM module would (service "apiloginctl"), and prints the outcome.
  *
  * The password lives in one stack buffer that is wiped on every path; the encoded request
- * is wiped by apilogin_client_call. While echo is off, SIGINT/SIGTERM/SIGHUP/SIGQUIT
- * interrupt the read (no SA_RESTART); the terminal is restored first and the signal is
- * then raised again with its old disposition, so the shell sees the usual status. */
+ * is wiped by apilogin_client_call. While echo is off, SIGINT/SIGTERM/SIGHUP/SIGQUIT are
+ * caught but kept blocked except inside ppoll(), which unblocks them atomically while it
+ * waits: a signal can then never slip in between a check of the flag and a blocking
+ * read(). On a signal the terminal is restored first and the signal is raised again with
+ * its old disposition, so the shell sees the usual status. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,11 +40,12 @@ static void on_signal(int sig)
 struct prompt {
         int fd;
         bool own_fd;      /* fd is /dev/tty, opened by us */
-        bool signals_set; /* old_sa and old_tstp hold the dispositions to put back */
+        bool signals_set; /* old_sa, old_tstp and old_mask hold what to put back */
         bool echo_off;    /* termios changed: restore saved */
         struct termios saved;
         struct sigaction old_sa[ELEMENTSOF(catch_signals)];
         struct sigaction old_tstp;
+        sigset_t old_mask; /* the mask before ours: ppoll waits with it */
 };
 
 struct secret_buf {
@@ -53,12 +57,17 @@ static void secret_buf_erase(struct secret_buf *b)
         apilogin_secure_erase(b, sizeof(*b));
 }
 
-/* Catch the terminating signals (no SA_RESTART: read() then fails with EINTR) and ignore
- * SIGTSTP, so the process never stops or dies with echo off. */
+/* Block the terminating signals and catch them (they are let in only inside ppoll), and
+ * ignore SIGTSTP, so the process never stops or dies with echo off. */
 static void prompt_signals(struct prompt *p)
 {
         struct sigaction sa = { .sa_handler = on_signal }, ign = { .sa_handler = SIG_IGN };
+        sigset_t block;
 
+        sigemptyset(&block);
+        for (size_t i = 0; i < ELEMENTSOF(catch_signals); i++)
+                sigaddset(&block, catch_signals[i]);
+        (void)sigprocmask(SIG_BLOCK, &block, &p->old_mask);
         sigemptyset(&sa.sa_mask);
         sigemptyset(&ign.sa_mask);
         for (size_t i = 0; i < ELEMENTSOF(catch_signals); i++)
@@ -103,6 +112,7 @@ static void prompt_close(struct prompt *p)
                 for (size_t i = 0; i < ELEMENTSOF(catch_signals); i++)
                         (void)sigaction(catch_signals[i], &p->old_sa[i], NULL);
                 (void)sigaction(SIGTSTP, &p->old_tstp, NULL);
+                (void)sigprocmask(SIG_SETMASK, &p->old_mask, NULL);
         }
         if (p->own_fd)
                 (void)close(p->fd);
@@ -114,7 +124,7 @@ static void prompt_close(struct prompt *p)
 /* Read one line (without its newline, and a '\r' before it) into buf. Returns its length,
  * -ECANCELED on a signal, -EMSGSIZE if longer than APILOGIN_SECRET_MAX (the rest of the
  * line is read and dropped), -ENODATA on end of input before anything, or -errno. */
-static int read_line(int fd, struct secret_buf *buf)
+static int read_line(int fd, const sigset_t *wait_mask, struct secret_buf *buf)
 {
         size_t n = 0;
         bool too_long = false;
@@ -122,9 +132,21 @@ static int read_line(int fd, struct secret_buf *buf)
         int r;
 
         for (;;) {
-                ssize_t k = read(fd, &c, 1);
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                ssize_t k;
 
-                if (k < 0 && errno == EINTR && !got_signal)
+                if (ppoll(&pfd, 1, NULL, wait_mask) < 0 && errno != EINTR) {
+                        r = negative_errno();
+                        break;
+                }
+                if (got_signal) {
+                        r = -ECANCELED;
+                        break;
+                }
+                if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+                        continue;
+                k = read(fd, &c, 1);
+                if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0) {
                         r = got_signal ? -ECANCELED : negative_errno();
@@ -159,7 +181,7 @@ static int read_password(const char *user, struct secret_buf *buf)
                 fprintf(stderr, "Failed to turn off echo on the terminal: %s\n", strerror(-r));
                 return r;
         }
-        r = read_line(p.fd, buf);
+        r = read_line(p.fd, p.signals_set ? &p.old_mask : NULL, buf);
         if (r <= 0)
                 secret_buf_erase(buf); /* before prompt_close, which may re-raise a signal */
         prompt_close(&p);
