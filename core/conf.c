@@ -31,6 +31,7 @@
 #include "url.h"
 #include "duration.h"
 #include "macro.h"
+#include "names.h"
 
 #define VALUE_MAX 4096         /* longest value, in bytes */
 #define LIST_MAX 256           /* most entries in a list, most provider sections */
@@ -190,19 +191,10 @@ static bool provider_name_ok(const char *s)
                strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-/* A login name as apilogin handles it (see names.h), checked here without the cache
- * library so the parser stays self-contained. */
+/* A login name as apilogin handles it everywhere (names.h). */
 static bool login_name_ok(const char *s)
 {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 255 || s[0] == '-' || s[0] == '.')
-                return false;
-        for (const char *c = s; *c; c++)
-                if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f ||
-                    strchr(":/\\,'\"#", *c))
-                        return false;
-        return true;
+        return apilogin_name_valid(s);
 }
 
 /* A group name as shadow-utils accepts it by default: [A-Za-z_][A-Za-z0-9_.-]*[$]?. */
