@@ -36,6 +36,15 @@ url = @URL@/v1/login_check
 [provider gps]
 type = token_login
 url = @URL@/wialon/ajax.html
+
+[provider calls]
+type = jsonrpc
+url = @URL@/v4.0
+
+[provider pbx]
+type = rest_login
+url = @URL@/api
+domain = tenant.example.com
 CONF
 sed 's/^/   /' "$T/apilogin.conf"
 step "5. apilogind"
@@ -43,7 +52,7 @@ daemon_start && echo "   apilogind running (pid $DAEMON_PID), socket /run/apilog
 step "6. PAM service /etc/pam.d/apilogin-test (inside the namespace only)"
 sed 's/^/   /' /etc/pam.d/apilogin-test
 step "7. before the login, NSS does not know alice"
-show getent passwd alice
+show bash -c 'getent passwd alice || echo "(getent: alice not found)"' 
 step "8. log alice in through pam_apilogin.so (password alice-pw)"
 show bash -c "echo alice-pw | pamtester -v apilogin-test alice authenticate acct_mgmt"
 step "9. resolve alice through libnss_apilogin"
@@ -58,7 +67,13 @@ show bash -c "echo nope | pamtester apilogin-test alice authenticate"
 step "12. bob logs in with a Wialon token through the token_login provider"
 show bash -c "echo e0f36a30bbfb6299571c8694047fe5dd81228b7d75679a8cca68e551fb7e9a2f4edc5d20 | pamtester apilogin-gps bob authenticate"
 show getent passwd bob
-step "13. what the API saw"
+step "13. erin logs in through the jsonrpc provider (UIS login.user)"
+add_service apilogin-calls provider=calls
+show bash -c "echo erin-pw | pamtester apilogin-calls erin authenticate"
+step "14. user 1002 of tenant.example.com logs in through the rest_login provider (PortSIP, cookie variant)"
+add_service apilogin-pbx provider=pbx
+show bash -c "echo gina-pw | pamtester apilogin-pbx 1002 authenticate"
+step "15. what the API saw"
 show curl -s "$REFAPI_URL/_stats"
 echo
 step "done: everything ran inside a private namespace; nothing on the host changed."
