@@ -231,7 +231,7 @@ static void check_basics(pwnam_fn pwnam, pwuid_fn pwuid, unsigned n)
 
         CHECK(pwnam("user00007", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS);
         CHECK(pw.pw_uid == UID_MIN + 7 && strcmp(pw.pw_dir, "/home/user00007") == 0);
-        CHECK(strcmp(pw.pw_passwd, "x") == 0 && strcmp(pw.pw_gecos, "Bench User") == 0);
+        CHECK(strcmp(pw.pw_passwd, "*") == 0 && strcmp(pw.pw_gecos, "Bench User") == 0);
         CHECK(pwuid(UID_MIN + 9, &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS);
         CHECK(strcmp(pw.pw_name, "user00009") == 0);
         CHECK(pwnam("nosuchuser", &pw, buf, sizeof(buf), &err) == NSS_STATUS_NOTFOUND);

@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "names.h"
 #include "proto.h"
+#include "uidhash.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 /* Longest gecos, home or shell the reader accepts. */
@@ -204,6 +205,48 @@ int apilogin_cache_parse_gr(const uint8_t *data, size_t len, struct apilogin_grr
                 return -EBADMSG;
         *ret = r;
         return 0;
+}
+
+int apilogin_cache_parse_extra(const uint8_t *data, size_t len, struct apilogin_extrec *ret)
+{
+        struct apilogin_extrec r;
+        size_t pos;
+
+        if (!data || len < APILOGIN_CACHE_EXTRA_FIXED)
+                return -EBADMSG;
+        r.n_gids = apilogin_cache_get_u32(data);
+        if (r.n_gids > APILOGIN_CACHE_EXTRA_GIDS_MAX ||
+            len - APILOGIN_CACHE_EXTRA_FIXED < 4 * (size_t)r.n_gids)
+                return -EBADMSG;
+        r.gids = data + APILOGIN_CACHE_EXTRA_FIXED;
+        pos = APILOGIN_CACHE_EXTRA_FIXED + 4 * (size_t)r.n_gids;
+        if (take_str(data, len, &pos, &r.role, &r.role_len) < 0 || pos != len ||
+            !field_ok(r.role, r.role_len))
+                return -EBADMSG;
+        *ret = r;
+        return 0;
+}
+
+int apilogin_cache_expand_home(const char *tmpl, const char *name, char *buf, size_t size)
+{
+        size_t nl = strlen(name), o = 0;
+
+        if (size == 0 || size > INT32_MAX)
+                return -ERANGE;
+        /* o < size holds throughout: there is always room for the NUL */
+        for (const char *p = tmpl; *p; p++) {
+                bool subst = p[0] == '%' && p[1] == 'u';
+                size_t n = subst ? nl : 1;
+
+                if (n >= size - o)
+                        return -ERANGE;
+                memcpy(buf + o, subst ? name : p, n);
+                o += n;
+                if (subst)
+                        p++;
+        }
+        buf[o] = 0;
+        return (int)o;
 }
 
 /* cdb_find with our error convention; on 1 the data is at *ret_data, *ret_len bytes. */
@@ -406,7 +449,9 @@ int apilogin_cache_pack_passwd(const struct apilogin_pwrec *r, struct passwd *re
 
         apilogin_arena_init(&a, buf, buf ? buflen : 0);
         pw.pw_name = apilogin_arena_strndup(&a, r->name, r->name_len);
-        pw.pw_passwd = apilogin_arena_strndup(&a, "x", 1);
+        /* "*": no local password. Not "x", which sends pam_unix (account phase) looking for
+         * a shadow entry that does not exist and failing the login; SSSD answers "*" too. */
+        pw.pw_passwd = apilogin_arena_strndup(&a, "*", 1);
         pw.pw_gecos = apilogin_arena_strndup(&a, r->gecos, r->gecos_len);
         pw.pw_dir = apilogin_arena_strndup(&a, r->dir, r->dir_len);
         pw.pw_shell = apilogin_arena_strndup(&a, r->shell, r->shell_len);
@@ -444,4 +489,144 @@ int apilogin_cache_pack_group(const struct apilogin_grrec *r, struct group *ret,
         gr.gr_mem[r->n_mem] = NULL;
         *ret = gr;
         return 0;
+}
+
+int apilogin_cache_find_extra(struct apilogin_cache *c, const char *name,
+                              struct apilogin_extrec *ret)
+{
+        char key[1 + APILOGIN_NAME_MAX];
+        struct apilogin_extrec rec;
+        const uint8_t *d;
+        size_t klen = name_key(key, APILOGIN_CACHE_KEY_EXTRA, name), dlen;
+        int r;
+
+        if (klen == 0)
+                return 0;
+        r = find(c, key, klen, &d, &dlen);
+        if (r <= 0)
+                return r;
+        if (apilogin_cache_parse_extra(d, dlen, &rec) < 0)
+                return -EBADMSG;
+        *ret = rec;
+        return 1;
+}
+
+int apilogin_cache_find_removed(struct apilogin_cache *c, const char *name, uint32_t *ret_uid)
+{
+        char key[1 + APILOGIN_NAME_MAX];
+        const uint8_t *d;
+        size_t klen = name_key(key, APILOGIN_CACHE_KEY_REMOVED, name), dlen;
+        int r;
+
+        if (klen == 0)
+                return 0;
+        r = find(c, key, klen, &d, &dlen);
+        if (r <= 0)
+                return r;
+        if (dlen != 4)
+                return -EBADMSG;
+        *ret_uid = apilogin_cache_get_u32(d);
+        return 1;
+}
+
+int apilogin_cache_uid_taken(struct apilogin_cache *c, uint32_t uid)
+{
+        static const char prefixes[] = { APILOGIN_CACHE_KEY_UID, APILOGIN_CACHE_KEY_RESERVED };
+        uint8_t key[5];
+        const uint8_t *d;
+        size_t dlen;
+
+        apilogin_cache_put_u32(key + 1, uid);
+        for (size_t i = 0; i < sizeof(prefixes); i++) {
+                int r;
+
+                key[0] = (uint8_t)prefixes[i];
+                r = find(c, key, sizeof(key), &d, &dlen);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Whether configured program name want covers the executable base name prog. */
+static bool program_matches(const char *want, const char *prog)
+{
+        if (strcmp(want, prog) == 0)
+                return true;
+        /* OpenSSH 9.8+ looks users up in sshd-session (and sshd-auth from 10.0). */
+        return strcmp(want, "sshd") == 0 &&
+               (strcmp(prog, "sshd-session") == 0 || strcmp(prog, "sshd-auth") == 0);
+}
+
+bool apilogin_cache_first_login_allowed(const struct apilogin_cache *c, const char *prog)
+{
+        const char *p, *end;
+
+        if (!c->mapped || !prog || !*prog)
+                return false;
+        /* read_meta checked that a non-empty list ends with a NUL */
+        p = c->meta.first_login_from;
+        end = p + c->meta.fl_len;
+        while (p < end) {
+                size_t n = strlen(p);
+
+                if (n > 0 && program_matches(p, prog))
+                        return true;
+                p += n + 1;
+        }
+        return false;
+}
+
+/* The 'T' record: home template and shell. 1, 0 (none), -EBADMSG. */
+static int find_template(struct apilogin_cache *c, const char **ret_home, const char **ret_shell,
+                         size_t *ret_shell_len)
+{
+        const char *home, *shell;
+        const uint8_t *d;
+        size_t dlen, pos = 0, hl, sl;
+        int r;
+
+        r = find(c, "T", 1, &d, &dlen);
+        if (r <= 0)
+                return r;
+        if (take_str(d, dlen, &pos, &home, &hl) < 0 || take_str(d, dlen, &pos, &shell, &sl) < 0 ||
+            pos != dlen || !field_ok(home, hl) || !field_ok(shell, sl) || hl == 0 || sl == 0)
+                return -EBADMSG;
+        *ret_home = home;
+        *ret_shell = shell;
+        *ret_shell_len = sl;
+        return 1;
+}
+
+int apilogin_cache_provisional(struct apilogin_cache *c, const char *name, char *home,
+                               size_t home_size, struct apilogin_pwrec *ret)
+{
+        const char *tmpl, *shell;
+        size_t shell_len;
+        uint32_t uid, removed_uid;
+        int r, hl;
+
+        if (!c->mapped || !apilogin_name_valid(name))
+                return 0;
+        r = apilogin_cache_find_removed(c, name, &removed_uid);
+        if (r != 0)
+                return r < 0 ? r : 0; /* a removed name comes back only by an admin or a login */
+        uid = apilogin_uid_hash(name, c->meta.uid_min, c->meta.uid_max, 0);
+        r = apilogin_cache_uid_taken(c, uid);
+        if (r != 0)
+                return r < 0 ? r : 0; /* the daemon would refuse this name: a collision */
+        r = find_template(c, &tmpl, &shell, &shell_len);
+        if (r <= 0)
+                return r;
+        hl = apilogin_cache_expand_home(tmpl, name, home, home_size);
+        if (hl < 0 || !field_ok(home, (size_t)hl))
+                return 0;
+        *ret = (struct apilogin_pwrec){
+                .uid = uid, .gid = c->meta.gid,
+                .name = name, .name_len = strlen(name),
+                .gecos = "", .gecos_len = 0,
+                .dir = home, .dir_len = (size_t)hl,
+                .shell = shell, .shell_len = shell_len,
+        };
+        return 1;
 }

@@ -15,8 +15,14 @@
  *   'U' u32 uid       the user name owning uid (no NUL); its 'P' record has that uid
  *   'G' group name    group entry:   u32 gid | u32 member count | name\0 | member\0 ...
  *   'g' u32 gid       the group name owning gid (no NUL)
- *   'R' name          a removed user: u32 uid it had (kept so that later code can avoid
- *                     handing a removed user's uid, and its files, to someone else)
+ *   'R' name          a removed user: u32 uid it had (kept so that the uid, and the files
+ *                     it owns, are never handed to another name; the same name gets it back)
+ *   'S' name          supplementary data of a cached user: u32 n | n x u32 gid | role\0
+ *                     (gids: the local groups role_groups maps the user's role to; role:
+ *                     the role/privileges the API last returned, may be empty)
+ *   'r' u32 uid       a uid no new name may get (no NUL): the name of its holder, a removed
+ *                     user or a local account whose uid lies in the uid range
+ *   'T' (no key)      templates for provisional entries: home\0 shell\0 (home with "%u")
  *   'M' (no key)      meta record, APILOGIN_META_FIXED bytes then a list:
  *                       0  u32 format version (APILOGIN_CACHE_VERSION)
  *                       4  u8  stale: 0 while this file is current; the daemon writes 1
@@ -30,6 +36,13 @@
  *                      28  u32 zero (reserved)
  *                      32  first_login_from: program names, each NUL-terminated, back to
  *                          back up to the end of the record (may be empty)
+ *
+ * Provisional entries (first_login_from): for a name without a 'P' record, a reader in one
+ * of the programs named in the meta record may answer uid = apilogin_uid_hash(name, uid_min,
+ * uid_max, 0), gid = meta gid, home/shell from 'T', gecos empty; but only when the name has
+ * no 'R' record and that uid has neither a 'U' nor an 'r' record. The daemon gives a new
+ * name exactly that uid (or refuses the login), so the provisional entry sshd saw before
+ * PAM ran equals the permanent one written after the login.
  *
  * Replacement detection without a syscall per lookup: readers map the file MAP_SHARED
  * (cdb_init does), so the daemon's write of the stale byte into the old inode shows up in
@@ -66,6 +79,9 @@
 #define APILOGIN_CACHE_KEY_GID 'g'
 #define APILOGIN_CACHE_KEY_REMOVED 'R'
 #define APILOGIN_CACHE_KEY_META 'M'
+#define APILOGIN_CACHE_KEY_EXTRA 'S'
+#define APILOGIN_CACHE_KEY_RESERVED 'r'
+#define APILOGIN_CACHE_KEY_TEMPLATE 'T'
 
 #define APILOGIN_META_VERSION 0
 #define APILOGIN_META_STALE 4
@@ -79,9 +95,12 @@
 /* meta flags */
 #define APILOGIN_CACHE_F_ENUMERATE 0x1u /* getpwent/getgrent list the entries */
 
-/* Fixed part of a 'P' / 'G' value. */
+/* Fixed part of a 'P' / 'G' / 'S' value. */
 #define APILOGIN_CACHE_PW_FIXED 8
 #define APILOGIN_CACHE_GR_FIXED 8
+#define APILOGIN_CACHE_EXTRA_FIXED 4
+/* Most supplementary gids one 'S' record may hold. */
+#define APILOGIN_CACHE_EXTRA_GIDS_MAX 64
 
 /* Cursor value that starts an enumeration (the first record follows the 2048-byte toc). */
 #define APILOGIN_CACHE_CURSOR_START 2048u
@@ -101,6 +120,14 @@ struct apilogin_grrec {
         size_t name_len;
         const char *mem;
         size_t mem_len;
+};
+
+/* A supplementary record: gids holds n_gids big-endian u32 (apilogin_extrec_gid). */
+struct apilogin_extrec {
+        uint32_t n_gids;
+        const uint8_t *gids;
+        const char *role;
+        size_t role_len;
 };
 
 struct apilogin_cache_meta {
@@ -148,6 +175,28 @@ int apilogin_cache_find_gr_name(struct apilogin_cache *c, const char *name,
                                 struct apilogin_grrec *ret);
 int apilogin_cache_find_gr_gid(struct apilogin_cache *c, uint32_t gid, struct apilogin_grrec *ret);
 
+/* The supplementary record of name: 1 and *ret, 0 when there is none, -EBADMSG. */
+int apilogin_cache_find_extra(struct apilogin_cache *c, const char *name,
+                              struct apilogin_extrec *ret);
+
+/* The uid a removed user had: 1 and *ret_uid, 0 when name was not removed, -EBADMSG. */
+int apilogin_cache_find_removed(struct apilogin_cache *c, const char *name, uint32_t *ret_uid);
+
+/* Whether uid is unavailable to a new name ('U' or 'r' record): 1 yes, 0 no, -EBADMSG. */
+int apilogin_cache_uid_taken(struct apilogin_cache *c, uint32_t uid);
+
+/* Whether the program prog (an executable's base name) is named in first_login_from.
+ * "sshd" also stands for OpenSSH's per-connection executables sshd-session and sshd-auth
+ * (OpenSSH 9.8 and later). Pure function of the mapped meta record. */
+bool apilogin_cache_first_login_allowed(const struct apilogin_cache *c, const char *prog);
+
+/* The provisional entry of a name that has no 'P' record (rules at the top of this file):
+ * 1 and *ret filled (name pointing at the caller's name, dir into home[0..home_size), shell
+ * into the mapping), 0 when the rules give none, -EBADMSG. Does not check the program;
+ * the caller does (apilogin_cache_first_login_allowed). */
+int apilogin_cache_provisional(struct apilogin_cache *c, const char *name, char *home,
+                               size_t home_size, struct apilogin_pwrec *ret);
+
 /* Enumeration in file order. *cursor starts at APILOGIN_CACHE_CURSOR_START and is advanced
  * past the record returned; save it before the call to replay a record. next_raw returns
  * the next record whose key starts with prefix (key and data without the prefix byte,
@@ -162,9 +211,14 @@ int apilogin_cache_next_gr(struct apilogin_cache *c, unsigned *cursor, struct ap
  * it. Returns 0 or -EBADMSG. Pure functions. */
 int apilogin_cache_parse_pw(const uint8_t *data, size_t len, struct apilogin_pwrec *ret);
 int apilogin_cache_parse_gr(const uint8_t *data, size_t len, struct apilogin_grrec *ret);
+int apilogin_cache_parse_extra(const uint8_t *data, size_t len, struct apilogin_extrec *ret);
 
-/* Pack a record into the caller's buffer the way NSS needs it: every string, "x" for the
- * password and the member array included, lands in buf[0..buflen). Returns 0 and fills
+/* "%u" in tmpl replaced by name, into buf (size bytes). Returns the length, or -ERANGE
+ * when it does not fit. Pure function. */
+int apilogin_cache_expand_home(const char *tmpl, const char *name, char *buf, size_t size);
+
+/* Pack a record into the caller's buffer the way NSS needs it: every string ("*" as a
+ * user's password: no local password; "x" as a group's) and the member array included, lands in buf[0..buflen). Returns 0 and fills
  * *ret, or -ERANGE (buf NULL or too small) leaving *ret untouched. Pure functions. */
 int apilogin_cache_pack_passwd(const struct apilogin_pwrec *r, struct passwd *ret, char *buf,
                                size_t buflen);
@@ -175,6 +229,11 @@ int apilogin_cache_pack_group(const struct apilogin_grrec *r, struct group *ret,
 static inline uint32_t apilogin_cache_get_u32(const uint8_t *p)
 {
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t apilogin_extrec_gid(const struct apilogin_extrec *e, uint32_t i)
+{
+        return apilogin_cache_get_u32(e->gids + 4 * (size_t)i);
 }
 
 static inline void apilogin_cache_put_u32(uint8_t *p, uint32_t v)

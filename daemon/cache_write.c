@@ -130,8 +130,32 @@ static int put_meta(struct cdb_make *mk, const struct apilogin_cache_content *c,
         return add(mk, APILOGIN_CACHE_KEY_META, "", 0, r->p, r->len);
 }
 
-static int put_user(struct cdb_make *mk, const struct apilogin_cache_pw *u, uint32_t gid,
-                    struct rec *r)
+/* The 'S' record of user name, when x has supplementary gids or a role. */
+static int put_extra(struct cdb_make *mk, const char *name, const struct apilogin_cache_extra *x,
+                     struct rec *r)
+{
+        const char *role;
+        int k;
+
+        if (!x || (x->n_gids == 0 && !x->role))
+                return 0;
+        role = x->role ? x->role : "";
+        if (x->n_gids > APILOGIN_CACHE_EXTRA_GIDS_MAX || (x->n_gids && !x->gids) ||
+            !field_ok(role))
+                return -EINVAL;
+        r->len = 0;
+        if ((k = rec_u32(r, (uint32_t)x->n_gids)) < 0)
+                return k;
+        for (size_t i = 0; i < x->n_gids; i++)
+                if ((k = rec_u32(r, x->gids[i])) < 0)
+                        return k;
+        if ((k = rec_str(r, role)) < 0)
+                return k;
+        return add(mk, APILOGIN_CACHE_KEY_EXTRA, name, strlen(name), r->p, r->len);
+}
+
+static int put_user(struct cdb_make *mk, const struct apilogin_cache_pw *u,
+                    const struct apilogin_cache_extra *x, uint32_t gid, struct rec *r)
 {
         const char *gecos = u->gecos ? u->gecos : "";
         int k;
@@ -139,6 +163,9 @@ static int put_user(struct cdb_make *mk, const struct apilogin_cache_pw *u, uint
         if (!apilogin_name_valid(u->name) || !field_ok(gecos) || !field_ok(u->home) ||
             !field_ok(u->shell))
                 return -EINVAL;
+        k = put_extra(mk, u->name, x, r);
+        if (k < 0)
+                return k;
         r->len = 0;
         if ((k = rec_u32(r, u->uid)) < 0 || (k = rec_u32(r, gid)) < 0 ||
             (k = rec_str(r, u->name)) < 0 || (k = rec_str(r, gecos)) < 0 ||
@@ -169,14 +196,44 @@ static int put_group(struct cdb_make *mk, const struct apilogin_cache_content *c
         return add_id(mk, APILOGIN_CACHE_KEY_GID, c->gid, c->group);
 }
 
+/* A removed user: its 'R' record, and an 'r' record that keeps its uid from new names. */
 static int put_removed(struct cdb_make *mk, const struct apilogin_cache_removed *d)
 {
         uint8_t v[4];
+        int k;
 
         if (!apilogin_name_valid(d->name))
                 return -EINVAL;
         apilogin_cache_put_u32(v, d->uid);
-        return add(mk, APILOGIN_CACHE_KEY_REMOVED, d->name, strlen(d->name), v, sizeof(v));
+        k = add(mk, APILOGIN_CACHE_KEY_REMOVED, d->name, strlen(d->name), v, sizeof(v));
+        return k < 0 ? k : add_id(mk, APILOGIN_CACHE_KEY_RESERVED, d->uid, d->name);
+}
+
+/* A local account holding a uid of the range. Local names need not follow our rules, but
+ * must be non-empty and fit a key. */
+static int put_reserved(struct cdb_make *mk, const struct apilogin_cache_removed *d)
+{
+        size_t n = d->name ? strnlen(d->name, 256) : 0;
+
+        if (n == 0 || n > 255)
+                return -EINVAL;
+        return add_id(mk, APILOGIN_CACHE_KEY_RESERVED, d->uid, d->name);
+}
+
+static int put_template(struct cdb_make *mk, const struct apilogin_cache_content *c,
+                        struct rec *r)
+{
+        int k;
+
+        if (!c->home_template)
+                return 0;
+        if (!c->shell || !*c->home_template || !*c->shell || !field_ok(c->home_template) ||
+            !field_ok(c->shell))
+                return -EINVAL;
+        r->len = 0;
+        if ((k = rec_str(r, c->home_template)) < 0 || (k = rec_str(r, c->shell)) < 0)
+                return k;
+        return add(mk, APILOGIN_CACHE_KEY_TEMPLATE, "", 0, r->p, r->len);
 }
 
 /* Write every record of c into the empty file fd through cdb_make. */
@@ -190,11 +247,15 @@ static int build(int fd, const struct apilogin_cache_content *c)
                 return negative_errno();
         k = put_meta(&mk, c, &r);
         for (size_t i = 0; k == 0 && i < c->n_users; i++)
-                k = put_user(&mk, &c->users[i], c->gid, &r);
+                k = put_user(&mk, &c->users[i], c->extra ? &c->extra[i] : NULL, c->gid, &r);
         if (k == 0)
                 k = put_group(&mk, c, &r);
         for (size_t i = 0; k == 0 && i < c->n_removed; i++)
                 k = put_removed(&mk, &c->removed[i]);
+        for (size_t i = 0; k == 0 && i < c->n_reserved; i++)
+                k = put_reserved(&mk, &c->reserved[i]);
+        if (k == 0)
+                k = put_template(&mk, c, &r);
         /* cdb_make_finish also frees cdb_make's record lists, so call it on errors too. */
         if (cdb_make_finish(&mk) < 0 && k == 0)
                 k = negative_errno();
@@ -268,7 +329,7 @@ int apilogin_cache_write(const char *dir, const struct apilogin_cache_content *c
         int r;
 
         if (!dir || !c || (c->n_users && !c->users) || (c->n_removed && !c->removed) ||
-            (c->n_first_login_from && !c->first_login_from))
+            (c->n_first_login_from && !c->first_login_from) || (c->n_reserved && !c->reserved))
                 return -EINVAL;
         fd = memfd_create("apilogin-cache", MFD_CLOEXEC);
         if (fd < 0)

@@ -14,7 +14,16 @@ struct apilogin_cache_pw {
         const char *shell;
 };
 
-/* A removed user and the uid it had. */
+/* Supplementary data of one user: gids (n_gids, at most APILOGIN_CACHE_EXTRA_GIDS_MAX) are
+ * its supplementary groups, role the role the API returned (NULL: none). Either makes an
+ * 'S' record. */
+struct apilogin_cache_extra {
+        const uint32_t *gids;
+        size_t n_gids;
+        const char *role;
+};
+
+/* A removed user and the uid it had; also a local account holding a uid of the range. */
 struct apilogin_cache_removed {
         const char *name;
         uint32_t uid;
@@ -28,10 +37,18 @@ struct apilogin_cache_content {
         uint32_t gid;
         const struct apilogin_cache_pw *users;
         size_t n_users;
+        const struct apilogin_cache_extra *extra; /* NULL, or n_users entries (same order) */
         const struct apilogin_cache_removed *removed;
         size_t n_removed;
         char *const *first_login_from; /* program names */
         size_t n_first_login_from;
+        /* local accounts whose uid lies in the range ('r' records, like removed users) */
+        const struct apilogin_cache_removed *reserved;
+        size_t n_reserved;
+        /* templates of provisional entries ('T' record); NULL: no record, no provisional
+         * entries. home may hold "%u". */
+        const char *home_template;
+        const char *shell;
 };
 
 /* Replace dir/cache.cdb with a file holding c: built in memory, then written to a temp

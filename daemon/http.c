@@ -38,6 +38,7 @@ struct apilogin_http_xfer {
         bool too_big;
         char *log_url;                    /* url without query/fragment, for resp.url */
         apilogin_http_done_fn done;
+        apilogin_http_connected_fn connected; /* set instead of done: connect only (ws.c) */
         void *userdata;
 };
 
@@ -73,6 +74,7 @@ void apilogin_http_req_clear(struct apilogin_http_req *req)
         for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
                 apilogin_erase_free(req->headers[i]);
         apilogin_erase_free(req->cookie);
+        free(req->match_id);
         *req = (struct apilogin_http_req){ 0 };
 }
 
@@ -305,6 +307,11 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         } else {
                 SET(CURLOPT_HTTPGET, 1L);
         }
+        if (x->connected) {
+                /* The WebSocket handshake is ours to send, in HTTP/1.1: no h2 by ALPN. */
+                SET(CURLOPT_CONNECT_ONLY, 1L);
+                SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        }
 #undef SET
         if (c == CURLE_OUT_OF_MEMORY)
                 return -ENOMEM;
@@ -339,11 +346,11 @@ static void xfer_free(struct apilogin_http_xfer *x)
         free(x);
 }
 
-static void xfer_unlink(struct apilogin_http_xfer *x)
+/* Off the list of transfers in flight; the easy handle stays in the multi. */
+static void xfer_unlist(struct apilogin_http_xfer *x)
 {
         struct apilogin_http *h = x->h;
 
-        (void)curl_multi_remove_handle(h->multi, x->easy);
         if (x->prev)
                 x->prev->next = x->next;
         else
@@ -351,6 +358,12 @@ static void xfer_unlink(struct apilogin_http_xfer *x)
         if (x->next)
                 x->next->prev = x->prev;
         h->n_xfers--;
+}
+
+static void xfer_unlink(struct apilogin_http_xfer *x)
+{
+        (void)curl_multi_remove_handle(x->h->multi, x->easy);
+        xfer_unlist(x);
 }
 
 static CURL *easy_get(struct apilogin_http *h)
@@ -383,13 +396,12 @@ static int xfer_new(struct apilogin_http *h, struct apilogin_http_req *req,
         return 0;
 }
 
-/* Refusals come back at once, before anything is sent and without a callback: -EPERM
- * (URL policy, or a ws:// URL, which is ws.c's job), -EINVAL (bad request, a header with
- * CR/LF), -ETIMEDOUT (deadline already passed), -ENOMEM. *req is cleared either way. */
-int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
-                        struct apilogin_http_req *req, uint64_t deadline_ms,
-                        apilogin_http_done_fn done, void *userdata,
-                        struct apilogin_http_xfer **ret_xfer)
+/* The checks, the easy handle and its options, and the multi: what apilogin_http_start
+ * and apilogin_http_connect share. x->done or x->connected is set from cb before the
+ * transfer can run. *req is cleared either way. */
+static int xfer_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                      struct apilogin_http_req *req, uint64_t deadline_ms,
+                      const struct apilogin_http_xfer *cb, struct apilogin_http_xfer **ret_xfer)
 {
         struct apilogin_http_xfer *x = NULL;
         uint64_t now = apilogin_now_ms();
@@ -404,7 +416,7 @@ int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_
                 r = apilogin_http_url_allowed(req->url, insecure);
         if (r == 0 && deadline_ms <= now)
                 r = -ETIMEDOUT;
-        if (r == 0 && !done)
+        if (r == 0 && !cb->done && !cb->connected)
                 r = -EINVAL;
         if (r == 0)
                 r = xfer_new(h, req, &x);
@@ -412,8 +424,9 @@ int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_
                 apilogin_http_req_clear(req);
                 return r;
         }
-        x->done = done;
-        x->userdata = userdata;
+        x->done = cb->done;
+        x->connected = cb->connected;
+        x->userdata = cb->userdata;
         r = build_headers(x);
         if (r == 0) {
                 uint64_t left = deadline_ms - now;
@@ -435,6 +448,47 @@ int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_
         if (ret_xfer)
                 *ret_xfer = x;
         return 0;
+}
+
+/* Refusals come back at once, before anything is sent and without a callback: -EPERM
+ * (URL policy, or a ws:// URL, which is ws.c's job), -EINVAL (bad request, a header with
+ * CR/LF), -ETIMEDOUT (deadline already passed), -ENOMEM. *req is cleared either way. */
+int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                        struct apilogin_http_req *req, uint64_t deadline_ms,
+                        apilogin_http_done_fn done, void *userdata,
+                        struct apilogin_http_xfer **ret_xfer)
+{
+        const struct apilogin_http_xfer cb = { .done = done, .userdata = userdata };
+
+        return xfer_start(h, p, req, deadline_ms, &cb, ret_xfer);
+}
+
+/* A GET transfer with CURLOPT_CONNECT_ONLY: curl resolves, connects and (https) verifies
+ * the peer asynchronously on the multi, then reports "done" with nothing sent. */
+int apilogin_http_connect(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                          const char *url, uint64_t deadline_ms,
+                          apilogin_http_connected_fn connected, void *userdata,
+                          struct apilogin_http_xfer **ret_xfer)
+{
+        const struct apilogin_http_xfer cb = { .connected = connected, .userdata = userdata };
+        struct apilogin_http_req req = { 0 };
+
+        if (!url || !connected)
+                return -EINVAL;
+        req.url = strdup(url);
+        if (!req.url)
+                return -ENOMEM;
+        return xfer_start(h, p, &req, deadline_ms, &cb, ret_xfer);
+}
+
+/* Leaving the multi closes a CONNECT_ONLY connection (curl does that itself); the handle
+ * is not pooled, so nothing of the connection can outlive this call. */
+void apilogin_http_disconnect(struct apilogin_http *h, void *easy)
+{
+        if (!h || !easy)
+                return;
+        (void)curl_multi_remove_handle(h->multi, easy);
+        curl_easy_cleanup(easy);
 }
 
 /* x must still be in flight: once its done callback has started, x is gone. */
@@ -490,11 +544,33 @@ static int map_curl_error(const struct apilogin_http_xfer *x, CURLcode c)
         return -EIO;
 }
 
+/* A connect-only transfer is done: hand the connected handle over (still in the multi),
+ * or report why there is none. */
+static void finish_connect(struct apilogin_http_xfer *x, CURLcode c)
+{
+        int err = map_curl_error(x, c);
+        CURL *easy = NULL;
+
+        if (err == 0) {
+                xfer_unlist(x);
+                easy = TAKE_PTR(x->easy);
+                (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        } else {
+                xfer_unlink(x);
+        }
+        x->connected(x->userdata, err, easy);
+        xfer_free(x);
+}
+
 static void finish(struct apilogin_http_xfer *x, CURLcode c)
 {
         struct apilogin_http_resp *r = &x->resp;
         long status = 0;
 
+        if (x->connected) {
+                finish_connect(x, c);
+                return;
+        }
         xfer_unlink(x);
         (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;

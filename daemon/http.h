@@ -25,6 +25,7 @@ struct apilogin_http_req {
         size_t body_len;
         char *headers[APILOGIN_HTTP_MAX_HEADERS]; /* "Name: value"; wiped */
         char *cookie;              /* "name=value" to send, or NULL; wiped */
+        char *match_id;            /* ws:// only: the requestId the reply must carry (ws.h) */
 };
 
 /* What came back. body is NUL-terminated (an extra byte past len) and is wiped on clear. */
@@ -67,6 +68,27 @@ int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_
 
 /* Abort a transfer in flight; its done callback is not called. */
 void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x);
+
+/* Called once when a connect-only transfer (apilogin_http_connect) ends: error 0 and easy,
+ * the connected curl easy handle (a CURL *), or error -errno as in transport_error and easy
+ * NULL. The handle stays attached to the multi, since curl closes a CONNECT_ONLY connection
+ * when its handle leaves the multi; the callee owns it from here, uses curl_easy_send/recv
+ * on it, and must give it back with apilogin_http_disconnect. */
+typedef void (*apilogin_http_connected_fn)(void *userdata, int error, void *easy);
+
+/* Open a TCP (http://) or TLS (https://, verified as every transfer is) connection to the
+ * host of url through the multi, without sending anything: the transport of a WebSocket
+ * (ws.c maps ws:// to http:// and wss:// to https://). Same URL policy, deadline and
+ * refusals as apilogin_http_start; HTTP/1.1 only (no h2 by ALPN). connected is called
+ * exactly once unless the transfer is cancelled (apilogin_http_cancel) before. */
+int apilogin_http_connect(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                          const char *url, uint64_t deadline_ms,
+                          apilogin_http_connected_fn connected, void *userdata,
+                          struct apilogin_http_xfer **ret_xfer);
+
+/* Close the connection of an easy handle handed over by a connected callback and free the
+ * handle. Accepts NULL. */
+void apilogin_http_disconnect(struct apilogin_http *h, void *easy);
 
 /* For the event loop: wait on curl's sockets plus the caller's extra fds (struct pollfd
  * array, revents filled in) for at most timeout_ms, then run curl and call the done

@@ -22,6 +22,7 @@
 #include "secure.h"
 #include "server.h"
 #include "sessions.h"
+#include "ws.h"
 
 #define PASSWD_FILE "/etc/passwd"
 #define RATE_SLOTS 64
@@ -53,6 +54,8 @@ struct login {
         char *cookie;                     /* from the previous step (secret) */
         uint64_t start_ms, deadline_ms;
         struct apilogin_http_xfer *xfer;
+        struct apilogin_ws *ws;           /* instead of xfer for ws:// and wss:// endpoints */
+        size_t n_unknown;                 /* providers whose driver did not know the name */
         struct loop_timer guard;
         struct apilogin_result res;
         char *answered;                   /* endpoint that answered, without query */
@@ -88,6 +91,7 @@ static void login_free(struct login *l)
 
         if (l->xfer)
                 apilogin_http_cancel(ls->d->http, l->xfer);
+        apilogin_ws_cancel(l->ws);
         loop_timer_stop(ls->d->loop, &l->guard);
         if (l->prev)
                 l->prev->next = l->next;
@@ -134,6 +138,7 @@ static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
                 dlog_warn("Failed to save the lockout file: %s, ignoring", strerror(-r));
         r = sessions_set_pending(d->sessions, l->user, *ret_uid, &l->res, p->name,
                                  endpoint_url(l));
+        r = r ?: sessions_keep_secret(d->sessions, l->user, l->secret); /* re-login */
         if (r < 0)
                 dlog_warn("Failed to keep the token of %s for its session: %s, ignoring",
                           l->user, strerror(-r));
@@ -234,8 +239,22 @@ static int send_step(struct login *l)
                 apilogin_http_req_clear(&req);
                 return r;
         }
+        if (apilogin_ws_url(req.url))
+                return apilogin_ws_start(l->ls->d->http, l->ls->d->loop, p, &req,
+                                         attempt_deadline(l), on_response, l, &l->ws);
         return apilogin_http_start(l->ls->d->http, p, &req, attempt_deadline(l), on_response,
                                    l, &l->xfer);
+}
+
+/* The driver does not know the name (ws_auth: not in its users map): the provider's other
+ * endpoints would not either, so go on with the next provider. */
+static void next_provider(struct login *l)
+{
+        l->n_unknown++;
+        l->pi++;
+        l->ui = 0;
+        l->step = 0;
+        l->cookie = apilogin_erase_free(l->cookie);
 }
 
 /* Try endpoints until one is in flight (true), or finish and free l (false). */
@@ -245,7 +264,12 @@ static bool run(struct login *l)
                 int r;
 
                 if (l->pi >= l->n_prov) {
-                        finish(l, APILOGIN_UNAVAIL);
+                        /* No provider knew the name: nothing was sent anywhere. */
+                        bool unknown = l->n_prov > 0 && l->n_unknown == l->n_prov;
+
+                        if (unknown)
+                                snprintf(l->detail, sizeof(l->detail), "not in a users map");
+                        finish(l, unknown ? APILOGIN_USER_UNKNOWN : APILOGIN_UNAVAIL);
                         return false;
                 }
                 if (apilogin_now_ms() >= l->deadline_ms) {
@@ -256,6 +280,10 @@ static bool run(struct login *l)
                 r = send_step(l);
                 if (r == 0)
                         return true;
+                if (r == -ENOENT && l->step == 0) {
+                        next_provider(l);
+                        continue;
+                }
                 if (r == -EINVAL && l->step == 0) {
                         snprintf(l->detail, sizeof(l->detail), "refused by the %s driver",
                                  apilogin_ptype_name(l->prov[l->pi]->type));
@@ -286,6 +314,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
         int r;
 
         l->xfer = NULL;
+        l->ws = NULL;
         note_answered(l, resp);
         apilogin_result_clear(&l->res);
         if (resp->transport_error < 0 || resp->status >= 500) {
@@ -403,6 +432,10 @@ static int local_verdict(struct login *l, uid_t caller)
         if (!login_name_is_ours(cfg, l->user)) {
                 snprintf(l->detail, sizeof(l->detail), "not a remote user");
                 return APILOGIN_USER_UNKNOWN;
+        }
+        if (users_check_new(l->ls->d->users, l->user) < 0) {
+                snprintf(l->detail, sizeof(l->detail), "uid collision, see the log line above");
+                return APILOGIN_SERVICE_ERR;
         }
         if (lockout_is_locked(l->ls->d->lockout, l->user, cfg->lockout_max,
                               cfg->lockout_window_s, time(NULL))) {

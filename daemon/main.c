@@ -53,6 +53,8 @@ struct state {
         int sigfd;
         bool quit;
         bool force_quit;
+        struct loop_timer watchdog;
+        uint64_t watchdog_ms;
 };
 
 static void notify(const char *what)
@@ -61,6 +63,33 @@ static void notify(const char *what)
         (void)sd_notify(0, what);
 #else
         (void)what;
+#endif
+}
+
+#ifdef HAVE_SYSTEMD
+/* WATCHDOG=1 at half the interval systemd asked for (WatchdogSec=): it comes from a loop
+ * timer, so it stops when the loop stops turning. */
+static void on_watchdog(void *userdata)
+{
+        struct state *st = userdata;
+
+        notify("WATCHDOG=1");
+        (void)loop_timer_set(st->d.loop, &st->watchdog, apilogin_now_ms() + st->watchdog_ms);
+}
+#endif
+
+static void watchdog_start(struct state *st)
+{
+#ifdef HAVE_SYSTEMD
+        uint64_t usec = 0;
+
+        if (sd_watchdog_enabled(0, &usec) <= 0 || usec < 2000)
+                return;
+        st->watchdog_ms = usec / 2000;
+        loop_timer_init(&st->watchdog, on_watchdog, st);
+        on_watchdog(st);
+#else
+        (void)st;
 #endif
 }
 
@@ -372,7 +401,7 @@ static bool busy(const struct state *st)
 
         sessions_stats(st->d.sessions, &ss);
         return logins_in_flight(st->d.logins) > 0 || server_clients(st->d.server) > 0 ||
-               ss.logouts > 0;
+               ss.logouts > 0 || ss.renewing > 0;
 }
 
 static int run(struct state *st)
@@ -427,6 +456,7 @@ static int start(struct state *st)
         r = setup(st);
         if (r < 0)
                 return r;
+        watchdog_start(st);
         notify("READY=1");
         dlog_info("apilogind %s ready (config %s)", PACKAGE_VERSION, st->o.config);
         return run(st);

@@ -55,7 +55,11 @@ struct apilogin_driver {
         enum apilogin_ptype type;
         /* Build the login request for step in->step. 0 or -errno (-EINVAL: the name or
          * secret can never be valid for this API, e.g. a token of the wrong length; the
-         * caller answers AUTH_ERR without sending anything). */
+         * caller answers AUTH_ERR without sending anything; -ENOENT: the name is not this
+         * provider's, e.g. not in a ws_auth users map; nothing is sent, the next provider
+         * is tried, and USER_UNKNOWN is the answer when no provider knew the name). A
+         * ws:// or wss:// url goes over a WebSocket (ws.h): body is the text frame and
+         * match_id the requestId of the reply. */
         int (*login_request)(const struct apilogin_login_in *in, struct apilogin_http_req *ret);
         /* Read a login reply (any status; transport errors never reach a driver) into ret.
          * Sets ret->another_step when a follow-up request is needed. Always fills
@@ -98,3 +102,4 @@ extern const struct apilogin_driver apilogin_driver_login_check;
 extern const struct apilogin_driver apilogin_driver_token_login;
 extern const struct apilogin_driver apilogin_driver_jsonrpc;
 extern const struct apilogin_driver apilogin_driver_rest_login;
+extern const struct apilogin_driver apilogin_driver_ws_auth;

@@ -334,7 +334,9 @@ static void do_user_add(struct server *s, const struct apilogin_msg *m, struct s
         if (r < 0) {
                 rep->outcome = APILOGIN_SERVICE_ERR;
                 snprintf(buf, n, "%s: %s", m->user,
-                         r == -EEXIST ? "exists already" : strerror(-r));
+                         r == -EEXIST        ? "exists already"
+                         : r == -EADDRINUSE ? "its uid is held by another name (see the log)"
+                                            : strerror(-r));
                 return;
         }
         dlog_info("Added user %s (uid %u) on an admin request", m->user, uid);

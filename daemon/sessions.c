@@ -1,6 +1,8 @@
 /* sessions.c: pending logins, users' current tokens and their sessions (see sessions.h).
  * The number of users with live sessions on one host is small, so they sit in a plain
- * array; pending logins and background logouts are linked lists. */
+ * array; pending logins and background logouts are linked lists. The renewal of tokens
+ * (refresh.c), the re-login secrets (keyring.c) and the session leaders (pidwatch.c) are
+ * driven from here, so that the end of a user's last session ends all three. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,8 +15,11 @@
 
 #include "daemon/users.h"
 #include "dlog.h"
+#include "keyring.h"
 #include "loop.h"
 #include "macro.h"
+#include "pidwatch.h"
+#include "refresh.h"
 #include "secure.h"
 #include "server.h"
 #include "sessions.h"
@@ -26,6 +31,7 @@ struct pending {
         char *user;
         uint32_t uid;
         struct apilogin_token tok;
+        char *secret;       /* for re-login (refresh_wants_secret), else NULL */
         struct loop_timer expiry;
 };
 
@@ -45,6 +51,9 @@ struct sessions {
         size_t n_pending;
         struct bg_logout *logouts;
         size_t n_logouts;
+        struct keyring *kr;     /* NULL: no kernel keyring here, so no re-login */
+        struct refresh *rf;
+        struct pidwatch *pw;
 };
 
 #define LIST_UNLINK(head, x)                           \
@@ -187,9 +196,26 @@ static struct user_state *user_get(struct sessions *s, const char *name, uint32_
         return u;
 }
 
+static void session_free_at(struct sessions *s, struct user_state *u, size_t k)
+{
+        struct apilogin_session *x = &u->sess[k];
+
+        if (x->watched)
+                pidwatch_remove(s->pw, x->pid);
+        free(x->service);
+        free(x->tty);
+        free(x->rhost);
+        u->sess[k] = u->sess[--u->n_sess];
+}
+
 static void user_drop(struct sessions *s, size_t i)
 {
-        user_state_free(s->u[i]);
+        struct user_state *u = s->u[i];
+
+        refresh_stop(s->rf, u);
+        while (u->n_sess > 0)
+                session_free_at(s, u, u->n_sess - 1);
+        user_state_free(u);
         s->u[i] = s->u[--s->n_u];
 }
 
@@ -212,6 +238,7 @@ static void pending_free(struct pending *p)
         LIST_UNLINK(s->pending, p);
         s->n_pending--;
         token_clear(&p->tok);
+        apilogin_erase_free(p->secret);
         free(p->user);
         free(p);
 }
@@ -276,6 +303,17 @@ int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
         return r;
 }
 
+int sessions_keep_secret(struct sessions *s, const char *user, const char *secret)
+{
+        struct pending *p = pending_find(s, user);
+
+        if (!p || !secret || !secret[0] || !refresh_wants_secret(s->d->cfg, &p->tok))
+                return 0;
+        apilogin_erase_free(p->secret);
+        p->secret = strdup(secret);
+        return p->secret ? 0 : -ENOMEM;
+}
+
 size_t sessions_flush_pending(struct sessions *s)
 {
         size_t n = 0;
@@ -333,20 +371,56 @@ static int session_add(struct user_state *u, const struct apilogin_msg *req,
         return 0;
 }
 
-/* The pending login (if any) becomes u's current token; the one it replaces is revoked. */
-static void adopt_pending(struct sessions *s, struct user_state *u)
+/* The re-login secret of u's new token goes to the kernel keyring (or a stale one away). */
+static void keep_secret(struct sessions *s, const struct user_state *u, const char *secret)
+{
+        int r;
+
+        if (!s->kr) {
+                if (secret)
+                        dlog_warn("No kernel keyring: the token of %s cannot be renewed by "
+                                  "re-login", u->name);
+                return;
+        }
+        r = secret ? keyring_store(s->kr, u->name, secret, KEYRING_MAX_AGE_S)
+                   : keyring_remove(s->kr, u->name);
+        if (r < 0)
+                dlog_warn("Failed to %s the re-login secret of %s in the kernel keyring: %s, "
+                          "ignoring", secret ? "store" : "remove", u->name, strerror(-r));
+}
+
+/* The pending login (if any) becomes u's current token; the one it replaces is revoked.
+ * Returns whether there was one. */
+static bool adopt_pending(struct sessions *s, struct user_state *u)
 {
         struct pending *p = pending_find(s, u->name);
 
         if (!p)
-                return;
+                return false;
         if (u->has_token && !same_token(u, &p->tok))
                 logout_token(s, u->name, &u->tok);
         token_clear(&u->tok);
         u->tok = p->tok;
         p->tok = (struct apilogin_token){ 0 };
         u->has_token = true;
+        keep_secret(s, u, p->secret);
         pending_free(p);
+        return true;
+}
+
+/* Watch the leader of x, so that its death ends the session. */
+static void watch_leader(struct sessions *s, const struct user_state *u,
+                         struct apilogin_session *x)
+{
+        int r;
+
+        if (!x->pid_start)
+                x->pid_start = pidwatch_start_time(x->pid);
+        r = pidwatch_add(s->pw, x->pid, x->pid_start);
+        x->watched = r == 0;
+        if (r < 0 && r != -ESRCH)
+                dlog_warn("Failed to watch the leader pid %u of a session of %s: %s, ignoring",
+                          x->pid, u->name, strerror(-r));
 }
 
 static void write_token_files(struct sessions *s, const struct user_state *u,
@@ -369,6 +443,7 @@ void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
         const struct apilogin_user *pw;
         struct apilogin_session *x;
         struct user_state *u;
+        bool adopted;
         int r;
 
         if (!req->user || !req->service || !req->has_pid) {
@@ -391,9 +466,15 @@ void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
                 ret->outcome = APILOGIN_SERVICE_ERR;
                 return;
         }
-        adopt_pending(s, u);
+        adopted = adopt_pending(s, u);
+        watch_leader(s, u, x);
+        if (!x->watched)
+                dlog_warn("Leader pid %u of the new session of %s is not running: the session "
+                          "ends only with its close", x->pid, u->name);
         user_save(s, u);
         write_token_files(s, u, ret);
+        if (adopted || (u->has_token && !u->job))
+                (void)refresh_plan(s->rf, u, adopted ? REFRESH_NEW : REFRESH_LOADED);
         dlog_auth(LOG_INFO, "session opened: user=%s uid=%u service=%s tty=%s rhost=%s pid=%u "
                   "token=%s", u->name, u->uid, x->service, x->tty ? x->tty : "-",
                   x->rhost ? x->rhost : "-", x->pid, ret->token_file[0] ? "yes" : "no");
@@ -412,14 +493,20 @@ static bool session_matches(const struct apilogin_session *x, const struct apilo
         return req->has_pid && x->pid == req->pid;
 }
 
-/* The user's last session ended: revoke the token, delete its files and the record. */
+/* The user's last session ended: revoke the token, delete its files, the keyring key
+ * and the record. */
 static void last_session_closed(struct sessions *s, size_t i)
 {
         struct user_state *u = s->u[i];
         int r;
 
+        refresh_stop(s->rf, u);
         if (u->has_token)
                 logout_token(s, u->name, &u->tok);
+        r = s->kr ? keyring_remove(s->kr, u->name) : 0;
+        if (r < 0)
+                dlog_warn("Failed to remove the re-login secret of %s from the kernel keyring: "
+                          "%s, ignoring", u->name, strerror(-r));
         r = tokenfile_remove(s->d->cfg, u->uid);
         if (r < 0)
                 dlog_warn("Failed to remove the token files of %s: %s, ignoring", u->name,
@@ -450,15 +537,52 @@ void sessions_handle_close(struct sessions *s, const struct apilogin_msg *req,
                         continue;
                 dlog_auth(LOG_INFO, "session closed: user=%s uid=%u service=%s pid=%u", u->name,
                           u->uid, x->service, x->pid);
-                free(x->service);
-                free(x->tty);
-                free(x->rhost);
-                u->sess[k] = u->sess[--u->n_sess];
+                session_free_at(s, u, k);
                 if (u->n_sess == 0)
                         last_session_closed(s, i);
                 else
                         user_save(s, u);
                 return;
+        }
+}
+
+/* End u's sessions led by pid (whose watch pidwatch has dropped already); true if any. */
+static bool end_sessions_of(struct sessions *s, struct user_state *u, uint32_t pid)
+{
+        bool any = false;
+
+        for (size_t k = 0; k < u->n_sess;) {
+                struct apilogin_session *x = &u->sess[k];
+
+                if (x->pid != pid || !x->watched) {
+                        k++;
+                        continue;
+                }
+                dlog_auth(LOG_INFO, "session ended: user=%s uid=%u service=%s pid=%u: its "
+                          "leader died without closing it", u->name, u->uid, x->service, pid);
+                x->watched = false;
+                session_free_at(s, u, k);
+                any = true;
+        }
+        return any;
+}
+
+/* A session leader died without closing its sessions: end them as CLOSE would. */
+static void leader_died(void *userdata, uint32_t pid)
+{
+        struct sessions *s = userdata;
+
+        for (size_t i = 0; i < s->n_u;) {
+                struct user_state *u = s->u[i];
+
+                if (!end_sessions_of(s, u, pid)) {
+                        i++;
+                } else if (u->n_sess == 0) {
+                        last_session_closed(s, i); /* moves another user to i */
+                } else {
+                        user_save(s, u);
+                        i++;
+                }
         }
 }
 
@@ -499,13 +623,44 @@ void sessions_report(const struct sessions *s, char *buf, size_t n)
 
 void sessions_stats(const struct sessions *s, struct sessions_stats *ret)
 {
+        struct refresh_stats rs;
+
+        refresh_stats(s->rf, &rs);
         *ret = (struct sessions_stats){ .users = s->n_u, .pending = s->n_pending,
-                                        .logouts = s->n_logouts };
+                                        .logouts = s->n_logouts, .renewing = rs.in_flight,
+                                        .renewed = rs.renewed, .renew_failed = rs.failed,
+                                        .expired = rs.expired };
+        pidwatch_count(s->pw, &ret->leaders, &ret->leader_pidfds);
         for (size_t i = 0; i < s->n_u; i++)
                 ret->sessions += s->u[i]->n_sess;
 }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
+
+/* Watch the leaders of a loaded user's sessions; sessions whose leader died while the
+ * daemon was away are ended. Returns whether any was. */
+static bool load_leaders(struct sessions *s, struct user_state *u)
+{
+        bool ended = false;
+
+        for (size_t k = 0; k < u->n_sess;) {
+                struct apilogin_session *x = &u->sess[k];
+
+                int r = x->pid ? pidwatch_add(s->pw, x->pid, x->pid_start) : -EINVAL;
+
+                x->watched = r == 0;
+                if (r != -ESRCH) {
+                        k++;
+                        continue;
+                }
+                dlog_auth(LOG_INFO, "session ended: user=%s uid=%u service=%s pid=%u: its "
+                          "leader died while apilogind was not running", u->name, u->uid,
+                          x->service, x->pid);
+                session_free_at(s, u, k);
+                ended = true;
+        }
+        return ended;
+}
 
 static void load_cb(void *userdata, struct user_state *u)
 {
@@ -517,6 +672,13 @@ static void load_cb(void *userdata, struct user_state *u)
                 user_state_free(u);
                 return;
         }
+        if (load_leaders(s, u) || u->n_sess == 0) {
+                if (u->n_sess == 0) {
+                        last_session_closed(s, s->n_u - 1);
+                        return;
+                }
+                user_save(s, u);
+        }
         if (!u->has_token)
                 return;
         /* The daemon may have died between two writes: make the files match the record. */
@@ -524,6 +686,23 @@ static void load_cb(void *userdata, struct user_state *u)
         if (r < 0)
                 dlog_warn("Failed to rewrite the token file of %s: %s, ignoring", u->name,
                           strerror(-r));
+        if (refresh_plan(s->rf, u, REFRESH_LOADED) < 0)
+                dlog_err("Failed to plan the renewal of the token of %s: %s", u->name,
+                         strerror(ENOMEM));
+}
+
+/* The kernel keyring, the renewal engine and the leader watch, before any record. */
+static int open_parts(struct sessions *s)
+{
+        int r = keyring_open(s->d->cfg->run_dir, &s->kr);
+
+        if (r < 0)
+                dlog_warn("Failed to open the kernel keyring: %s; tokens of providers with "
+                          "renew = relogin, and token_login sessions that die, will not be "
+                          "renewed by re-login", strerror(-r));
+        r = refresh_new(s->d, s->kr, &s->rf);
+        r = r ?: pidwatch_new(s->d->loop, leader_died, s, &s->pw);
+        return r;
 }
 
 int sessions_new(struct apilogind *d, struct sessions **ret)
@@ -536,6 +715,12 @@ int sessions_new(struct apilogind *d, struct sessions **ret)
         if (!s)
                 return -ENOMEM;
         s->d = d;
+        r = open_parts(s);
+        if (r < 0) {
+                dlog_err("Failed to set up the sessions: %s", strerror(-r));
+                sessions_free(s);
+                return r;
+        }
         r = record_load_all(d->cfg, load_cb, s, &bad);
         if (r < 0)
                 dlog_warn("Failed to read the session records in %s/sessions: %s, ignoring",
@@ -560,9 +745,15 @@ struct sessions *sessions_free(struct sessions *s)
         }
         while (s->pending)
                 pending_free(s->pending);
-        for (size_t i = 0; i < s->n_u; i++)
+        for (size_t i = 0; i < s->n_u; i++) {
+                if (s->rf)
+                        refresh_stop(s->rf, s->u[i]);
                 user_state_free(s->u[i]);
+        }
         free(s->u);
+        s->pw = pidwatch_free(s->pw);
+        s->rf = refresh_free(s->rf);
+        s->kr = keyring_free(s->kr);
         free(s);
         return NULL;
 }

@@ -1,12 +1,16 @@
 /* sessions.h: apilogind's sessions and tokens (OPEN/CLOSE requests).
  *
- * A successful AUTH leaves a "pending login" (the issued token and its companions) for up
- * to SESSIONS_PENDING_MS; the OPEN that follows makes it the user's current token and
- * writes the token files. Each user has one current token and any number of sessions;
- * the last CLOSE revokes the token at the provider (when its API can), deletes the token
- * files and the user's record. Every change is saved to run_dir/sessions, and everything
- * there is loaded at start, so a restart loses nothing. Replaced or dropped tokens are
- * logged out in the background (fire and forget, SESSIONS_LOGOUT_MS deadline). */
+ * A successful AUTH leaves a "pending login" (the issued token and its companions, and the
+ * secret when the provider needs it for re-login) for up to SESSIONS_PENDING_MS; the OPEN
+ * that follows makes it the user's current token, writes the token files, moves the
+ * secret into the kernel keyring (keyring.h) and hands the token to the background
+ * renewal (refresh.h). Each user has one current token and any number of sessions; the
+ * last session's end - a CLOSE, or the death of its leader process without one
+ * (pidwatch.h) - revokes the token at the provider (when its API can), deletes the token
+ * files, the keyring key and the user's record. Every change is saved to run_dir/sessions,
+ * and everything there is loaded at start (sessions whose leader died meanwhile are
+ * ended then), so a restart loses nothing. Replaced or dropped tokens are logged out in
+ * the background (fire and forget, SESSIONS_LOGOUT_MS deadline). */
 #pragma once
 
 #include <stddef.h>
@@ -38,6 +42,11 @@ struct sessions *sessions_free(struct sessions *s);
 int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
                          struct apilogin_result *res, const char *provider, const char *endpoint);
 
+/* Keep secret with user's pending login (set just before) when the token's provider
+ * renews by re-login (refresh_wants_secret); it moves to the kernel keyring at OPEN and
+ * is wiped from memory. Nothing is kept otherwise. 0, or -ENOMEM. */
+int sessions_keep_secret(struct sessions *s, const char *user, const char *secret);
+
 /* Drop every pending login (admin FLUSH); their tokens are logged out. Returns how many. */
 size_t sessions_flush_pending(struct sessions *s);
 
@@ -60,5 +69,8 @@ struct sessions_stats {
         size_t sessions;
         size_t pending;   /* pending logins */
         size_t logouts;   /* background logouts in flight */
+        size_t renewing;  /* token renewals in flight */
+        uint64_t renewed, renew_failed, expired; /* since start (refresh_stats) */
+        unsigned leaders, leader_pidfds;         /* session leaders watched (pidwatch) */
 };
 void sessions_stats(const struct sessions *s, struct sessions_stats *ret);

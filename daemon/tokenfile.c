@@ -63,11 +63,20 @@ int token_from_result(struct apilogin_token *t, struct apilogin_result *res,
         t->refresh = TAKE_PTR(res->refresh);
         t->role = TAKE_PTR(res->role);
         t->expires_at = res->expires_at;
+        t->issued_ms = token_now_ms();
         for (size_t i = 0; i < APILOGIN_EXTRA_MAX; i++) {
                 t->extra[i].key = TAKE_PTR(res->extra[i].key);
                 t->extra[i].value = TAKE_PTR(res->extra[i].value);
         }
         return 0;
+}
+
+int64_t token_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void session_clear(struct apilogin_session *s)
@@ -145,7 +154,8 @@ static char *token_json(const struct user_state *u)
              add_str(o, "provider", t->provider) && add_str(o, "token", t->token) &&
              cJSON_AddNumberToObject(o, "expires_at", (double)(t->expires_at > 0 ? t->expires_at : 0)) &&
              add_str(o, "expires", rfc3339(t->expires_at, when, sizeof(when))) &&
-             add_str(o, "role", t->role) && add_str(o, "state", "valid");
+             add_str(o, "role", t->role) &&
+             add_str(o, "state", t->expired ? "expired" : "valid");
         for (size_t i = 0; ok && i < APILOGIN_EXTRA_MAX; i++) {
                 const struct apilogin_pair *p = &t->extra[i];
 
@@ -230,6 +240,8 @@ static cJSON *token_to_json(const struct apilogin_token *t)
 
         ok = o && add_str(o, "token", t->token) && add_str(o, "refresh", t->refresh) &&
              cJSON_AddNumberToObject(o, "expires_at", (double)t->expires_at) &&
+             cJSON_AddNumberToObject(o, "issued_ms", (double)t->issued_ms) &&
+             add_str(o, "state", t->expired ? "expired" : "valid") &&
              add_str(o, "provider", t->provider) && add_str(o, "endpoint", t->endpoint) &&
              add_str(o, "role", t->role) && (x = cJSON_AddObjectToObject(o, "extra"));
         for (size_t i = 0; ok && i < APILOGIN_EXTRA_MAX; i++)
@@ -246,6 +258,7 @@ static cJSON *session_to_json(const struct apilogin_session *s)
         ok = o && add_str(o, "id", s->id) && add_str(o, "service", s->service) &&
              add_str(o, "tty", s->tty) && add_str(o, "rhost", s->rhost) &&
              cJSON_AddNumberToObject(o, "pid", s->pid) &&
+             cJSON_AddNumberToObject(o, "pid_start", (double)s->pid_start) &&
              cJSON_AddNumberToObject(o, "opened_at", (double)s->opened_at);
         return ok ? TAKE_PTR(o) : NULL;
 }
@@ -361,9 +374,35 @@ static int parse_extra(const cJSON *x, struct apilogin_token *t)
         return 0;
 }
 
+/* An optional number member: 0 when absent. */
+static int get_opt_int(const cJSON *o, const char *key, double max, double *ret)
+{
+        *ret = 0;
+        if (!cJSON_GetObjectItemCaseSensitive(o, key))
+                return 0;
+        return get_int(o, key, 0, max, ret);
+}
+
+/* "state" (optional): "valid" or "expired". */
+static int get_state(const cJSON *o, bool *ret_expired)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "state");
+
+        *ret_expired = false;
+        if (!v)
+                return 0;
+        if (!cJSON_IsString(v))
+                return -EBADMSG;
+        if (strcmp(v->valuestring, "expired") == 0)
+                *ret_expired = true;
+        else if (strcmp(v->valuestring, "valid") != 0)
+                return -EBADMSG;
+        return 0;
+}
+
 static int parse_token(const cJSON *o, struct apilogin_token *t)
 {
-        double exp = 0;
+        double exp = 0, issued = 0;
         int r;
 
         if (!cJSON_IsObject(o))
@@ -371,11 +410,14 @@ static int parse_token(const cJSON *o, struct apilogin_token *t)
         r = get_str(o, "token", true, &t->token);
         r = r ?: get_str(o, "refresh", false, &t->refresh);
         r = r ?: get_int(o, "expires_at", 0, 1e15, &exp);
+        r = r ?: get_opt_int(o, "issued_ms", 1e15, &issued);
+        r = r ?: get_state(o, &t->expired);
         r = r ?: get_str(o, "provider", true, &t->provider);
         r = r ?: get_str(o, "endpoint", true, &t->endpoint);
         r = r ?: get_str(o, "role", false, &t->role);
         r = r ?: parse_extra(cJSON_GetObjectItemCaseSensitive(o, "extra"), t);
         t->expires_at = (int64_t)exp;
+        t->issued_ms = (int64_t)issued;
         return r;
 }
 
@@ -389,7 +431,7 @@ static bool session_id_ok(const char *id)
 static int parse_session(const cJSON *o, struct apilogin_session *s)
 {
         _cleanup_free_ char *id = NULL;
-        double pid = 0, opened = 0;
+        double pid = 0, opened = 0, start = 0;
         int r;
 
         if (!cJSON_IsObject(o))
@@ -401,10 +443,12 @@ static int parse_session(const cJSON *o, struct apilogin_session *s)
         r = r ?: get_str(o, "tty", false, &s->tty);
         r = r ?: get_str(o, "rhost", false, &s->rhost);
         r = r ?: get_int(o, "pid", 0, UINT32_MAX, &pid);
+        r = r ?: get_opt_int(o, "pid_start", 1e15, &start);
         r = r ?: get_int(o, "opened_at", 0, 1e15, &opened);
         if (r == 0)
                 memcpy(s->id, id, SESSION_ID_LEN + 1);
         s->pid = (uint32_t)pid;
+        s->pid_start = (uint64_t)start;
         s->opened_at = (int64_t)opened;
         return r;
 }

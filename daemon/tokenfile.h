@@ -2,7 +2,8 @@
  * written from.
  *
  * - run_dir/users/UID/token (owner UID, gid = the apilogin group, 0600): the bare token,
- *   no newline, so "$(cat token)" is exact; token.json beside it with every field.
+ *   no newline, so "$(cat token)" is exact; token.json beside it with every field, and
+ *   "state": "valid", or "expired" once the token can no longer be renewed.
  *   run_dir/users and run_dir/users/UID are root 0755.
  * - run_dir/sessions/NAME.json (root 0600, directory 0700): the user's token state
  *   (refresh credential included) and sessions, so a restarted daemon loses nothing.
@@ -23,7 +24,10 @@
 struct apilogin_token {
         char *token;
         char *refresh;      /* NULL if none */
-        int64_t expires_at; /* unix time, 0 if unknown */
+        int64_t expires_at; /* unix time, 0 if unknown (or: lives while kept alive) */
+        int64_t issued_ms;  /* unix time in ms when obtained or last renewed, 0 if unknown */
+        bool expired;       /* its renewal was refused or it ran out: token.json says
+                               "state": "expired"; no more renewals until a new login */
         char *provider;     /* provider section name */
         char *endpoint;     /* URL that issued the token (a config URL: holds no secret) */
         char *role;         /* NULL if none */
@@ -37,8 +41,12 @@ struct apilogin_session {
         char *tty;          /* NULL if none */
         char *rhost;        /* NULL if none */
         uint32_t pid;       /* session leader */
+        uint64_t pid_start; /* its start time (pidwatch_start_time), 0 if unknown */
         int64_t opened_at;  /* unix time */
+        bool watched;       /* pid is in the daemon's pidwatch (not saved) */
 };
+
+struct refresh_job;
 
 /* Everything apilogind keeps about a user with sessions. */
 struct user_state {
@@ -48,18 +56,24 @@ struct user_state {
         struct apilogin_token tok;
         struct apilogin_session *sess;
         size_t n_sess;
+        struct refresh_job *job; /* renewal state (refresh.h), never saved; whoever drops
+                                    the user stops it first (refresh_stop) */
 };
 
 /* Wipe and free every member; t is reset to empty. Accepts NULL. */
 void token_clear(struct apilogin_token *t);
 
 /* Fill t (empty) from a login result, taking its token, refresh, role and extra tokens
- * (they are NULLed in res), and copying provider and endpoint. 0 or -ENOMEM/-EINVAL (no
- * token in res); on failure t stays empty and res keeps what was not taken. */
+ * (they are NULLed in res), and copying provider and endpoint; issued_ms is now. 0 or
+ * -ENOMEM/-EINVAL (no token in res); on failure t stays empty and res keeps what was not
+ * taken. */
 int token_from_result(struct apilogin_token *t, struct apilogin_result *res,
                       const char *provider, const char *endpoint);
 
-/* Free a user state (tokens wiped); accepts NULL. */
+/* Unix time in ms (CLOCK_REALTIME), the time base of issued_ms. */
+int64_t token_now_ms(void);
+
+/* Free a user state (tokens wiped); accepts NULL. u->job must be NULL (stopped). */
 void user_state_free(struct user_state *u);
 
 /* Write u's token and token.json (u->has_token must be set) under cfg->run_dir, creating

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "nss_common.h"
@@ -21,6 +22,38 @@ struct apilogin_nss apilogin_nss = {
 
 static pthread_once_t debug_once = PTHREAD_ONCE_INIT;
 static bool debug_on;
+static pthread_once_t program_once = PTHREAD_ONCE_INIT;
+static char program[256];
+
+static void program_init(void)
+{
+        static const char deleted[] = " (deleted)";
+        char path[4096];
+        const char *base;
+        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        size_t len;
+
+        if (n <= 0)
+                return; /* no /proc: no program, so no provisional entries */
+        path[n] = 0;
+        len = (size_t)n;
+        /* the binary was replaced (a package upgrade) since this process started */
+        if (len > sizeof(deleted) - 1 && strcmp(path + len - (sizeof(deleted) - 1), deleted) == 0)
+                path[len - (sizeof(deleted) - 1)] = 0;
+        base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (strlen(base) < sizeof(program))
+                strcpy(program, base);
+}
+
+const char *apilogin_nss_program(void)
+{
+        int saved = errno;
+
+        (void)pthread_once(&program_once, program_init);
+        errno = saved;
+        return program;
+}
 
 static void debug_init(void)
 {

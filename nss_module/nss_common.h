@@ -57,6 +57,11 @@ int apilogin_nss_ent_start(struct apilogin_nss_ent *e);
 /* End an enumeration and drop its mapping. Caller holds the mutex. */
 void apilogin_nss_ent_end(struct apilogin_nss_ent *e);
 
+/* The base name of this process's executable, read once from /proc/self/exe (the kernel's
+ * record of what was executed: neither argv[0] nor the environment can change it), without
+ * a " (deleted)" suffix; "" when it cannot be read. Decides first_login_from. */
+const char *apilogin_nss_program(void);
+
 /* Debug line to stderr when APILOGIN_NSS_DEBUG is set in a non-setuid process. */
 void apilogin_nss_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,6 +1,7 @@
 /* nss_group.c: the group database of libnss_apilogin.so.2: getgrnam_r, getgrgid_r, the
  * getgrent family and initgroups_dyn. The cache holds one group, the apilogin group
- * ([global] group), the primary group of every cached user, listing all of them. */
+ * ([global] group), the primary group of every cached user, listing all of them; the
+ * local groups role_groups gives a user come from its 'S' record in initgroups_dyn. */
 #include "config.h"
 
 #include <errno.h>
@@ -117,19 +118,30 @@ _public_ enum nss_status _nss_apilogin_getgrent_r(struct group *grp, char *buf, 
         return apilogin_errno_to_nss(r, errnop);
 }
 
-/* The primary gid of a cached user: 1 and *ret_gid, 0 if unknown, -errno. */
-static int user_gid(const char *user, gid_t *ret_gid)
+/* The groups of a cached user: its primary gid, then the supplementary gids role_groups
+ * gave it. 1 with *ret_n gids in ret (room for 1 + APILOGIN_CACHE_EXTRA_GIDS_MAX), 0 if the
+ * user is unknown, -errno. Copied out so that no lock is held while the list grows. */
+static int user_gids(const char *user, gid_t *ret, size_t *ret_n)
 {
         struct apilogin_pwrec rec;
+        struct apilogin_extrec x;
+        size_t n = 0;
         int r = apilogin_nss_lock();
         _cleanup_nss_unlock_ _unused_ bool locked = true;
 
         if (r < 0)
                 return r;
         r = apilogin_cache_find_pw_name(&apilogin_nss.cache, user, &rec);
-        if (r > 0)
-                *ret_gid = rec.gid;
-        return r;
+        if (r <= 0)
+                return r;
+        ret[n++] = rec.gid;
+        r = apilogin_cache_find_extra(&apilogin_nss.cache, user, &x);
+        if (r < 0)
+                return r;
+        for (uint32_t i = 0; r > 0 && i < x.n_gids; i++)
+                ret[n++] = apilogin_extrec_gid(&x, i);
+        *ret_n = n;
+        return 1;
 }
 
 /* Append gid to the caller's list unless present, growing it up to limit (glibc's
@@ -162,17 +174,19 @@ _public_ enum nss_status _nss_apilogin_initgroups_dyn(const char *user, gid_t gr
                                                       gid_t **groupsp, long int limit,
                                                       int *errnop)
 {
-        gid_t gid = 0;
+        gid_t gids[1 + APILOGIN_CACHE_EXTRA_GIDS_MAX];
+        size_t n = 0;
         int r, k = 0;
 
         if (!apilogin_name_valid(user))
                 return NSS_STATUS_NOTFOUND;
         {
                 PROTECT_ERRNO;
-                r = user_gid(user, &gid);
+                r = user_gids(user, gids, &n);
                 /* group is the primary gid, which the caller adds itself */
-                if (r > 0 && gid != group)
-                        k = add_gid(gid, start, size, groupsp, limit);
+                for (size_t i = 0; r > 0 && k == 0 && i < n; i++)
+                        if (gids[i] != group)
+                                k = add_gid(gids[i], start, size, groupsp, limit);
         }
         /* errnop is usually &errno: set it only after PROTECT_ERRNO has restored errno. */
         if (k < 0) {

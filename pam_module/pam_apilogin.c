@@ -74,6 +74,25 @@ static int name_is_ours(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         return r == 0;
 }
 
+/* Whether this PAM service may use apilogin at all ([global] services; empty = every
+ * service). Decided here, before anything is sent, so that a sudo, cron or polkit stack
+ * that includes common-auth never sends a remote password unless the administrator
+ * lists it. */
+static bool service_allowed(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                            const struct apilogin_config *cfg)
+{
+        const void *service = NULL;
+
+        if (cfg->services.n == 0)
+                return true;
+        (void)pam_get_item(pamh, PAM_SERVICE, &service);
+        if (service && apilogin_strv_contains(&cfg->services, service))
+                return true;
+        pam_debug(pamh, o, "service %s is not in services, not handled",
+                  service ? (const char *)service : "(none)");
+        return false;
+}
+
 /* Load the config; logs once on failure. */
 static int load_config(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                        struct apilogin_config **ret)
@@ -160,6 +179,12 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                 return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : r;
         if (!tok || strlen(tok) > APILOGIN_SECRET_MAX)
                 return PAM_AUTH_ERR;
+        /* sshd runs PAM for users it considers invalid with "\b\n\r\177INCORRECT" in place
+         * of what was typed; no real secret holds these bytes: never send one. */
+        if (strpbrk(tok, "\b\n\r\177")) {
+                pam_debug(pamh, o, "secret with control characters refused; user=%s", user);
+                return PAM_AUTH_ERR;
+        }
         fill_common(pamh, o, &req, APILOGIN_REQ_AUTH, user);
         req.secret = tok;
         r = call_daemon(pamh, cfg, &req, &reply);
@@ -177,8 +202,8 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         return r;
 }
 
-/* Shared prologue: options, user name, config, and whether the name is ours.
- * Returns PAM_SUCCESS when the phase should go on, else the code to return. */
+/* Shared prologue: options, user name, config, and whether the service and the name are
+ * ours. Returns PAM_SUCCESS when the phase should go on, else the code to return. */
 static int prologue(pam_handle_t *pamh, int flags, int argc, const char **argv,
                     struct apilogin_pam_opts *o, struct apilogin_config **cfg,
                     const char **user, int not_ours)
@@ -191,6 +216,8 @@ static int prologue(pam_handle_t *pamh, int flags, int argc, const char **argv,
                 return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
         if (load_config(pamh, o, cfg) < 0)
                 return name_is_ours(pamh, o, NULL, *user) ? PAM_SERVICE_ERR : not_ours;
+        if (!service_allowed(pamh, o, *cfg))
+                return not_ours;
         return name_is_ours(pamh, o, *cfg, *user) ? PAM_SUCCESS : not_ours;
 }
 

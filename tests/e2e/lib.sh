@@ -262,3 +262,194 @@ add_service() {
         shift
         pam_service "$@" > "/etc/pam.d/$name"
 }
+
+# ---- the real login programs: sshd, su, login (t_sshd.sh, t_su_login.sh) ----------------
+
+# e2e_mount_home: fresh tmpfs on /home (homes made by pam_mkhomedir) and /var/log (wtmp,
+# btmp, lastlog written by sshd and login), so the host's are never touched. Also stops
+# sshd and tmux at exit (before e2e_cleanup).
+e2e_mount_home() {
+        mount -t tmpfs -o mode=755 tmpfs /home
+        mount -t tmpfs -o mode=755 tmpfs /var/log
+        trap e2e_cleanup_logins EXIT
+}
+
+e2e_cleanup_logins() {
+        [ -n "${SSHD_PID:-}" ] && kill "$SSHD_PID" 2>/dev/null
+        [ -S "$T/tmux.sock" ] && tmux -S "$T/tmux.sock" kill-server 2>/dev/null
+        e2e_cleanup
+}
+
+# example_stack [MODULE-ARGS]: etc/pam.d/apilogin-example as shipped (pam_mkhomedir line
+# included) with our module and config, then the pam_unix lines a distribution's stack has
+# behind it for local users.
+example_stack() {
+        sed -e '/^#/d' -e '/^$/d' \
+            -e "s#pam_apilogin.so#$PAM_SO config=$T/apilogin.conf $*#" \
+            "$SRC/etc/pam.d/apilogin-example"
+        cat <<EOF
+auth     [success=1 default=ignore] pam_unix.so nullok try_first_pass
+auth     requisite pam_deny.so
+auth     required pam_permit.so
+account  required pam_unix.so
+session  required pam_unix.so
+EOF
+}
+
+# sshd_start [EXTRA-CONFIG-LINES]: a real OpenSSH server on 127.0.0.1:$SSHD_PORT with its
+# own config and host key under $T/sshd, the example stack as /etc/pam.d/sshd, log in
+# $T/sshd.log. Password and keyboard-interactive authentication, root allowed, so that
+# only apilogin and pam_unix decide.
+SSHD_PORT=2222
+sshd_start() {
+        mkdir -p "$T/sshd" /run/sshd
+        chmod 755 /run/sshd
+        [ -e "$T/sshd/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$T/sshd/host_key"
+        cat > "$T/sshd/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $SSHD_PORT
+HostKey $T/sshd/host_key
+PidFile $T/sshd/sshd.pid
+UsePAM yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication yes
+PubkeyAuthentication no
+PermitRootLogin yes
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxAuthTries 3
+LogLevel VERBOSE
+${1:-}
+EOF
+        example_stack > /etc/pam.d/sshd
+        /usr/sbin/sshd -D -f "$T/sshd/sshd_config" -E "$T/sshd.log" &
+        SSHD_PID=$!
+        for _ in $(seq 100); do
+                ss -ltn 2>/dev/null | grep -q "127.0.0.1:$SSHD_PORT " && return 0
+                kill -0 "$SSHD_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        echo "# sshd did not start:"; sed 's/^/#   /' "$T/sshd.log"
+        return 1
+}
+
+# ssh_as USER SECRET METHOD COMMAND: one ssh login (METHOD password or keyboard-interactive)
+# with sshpass running COMMAND; output in $OUT, exit status in $RC (255: refused).
+ssh_as() {
+        OUT=$(SSHPASS=$2 timeout 30 sshpass -e ssh -F /dev/null -p "$SSHD_PORT" \
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+                -o LogLevel=ERROR -o PreferredAuthentications="$3" \
+                -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+                -o ConnectTimeout=5 "$1@127.0.0.1" "$4" 2>&1)
+        RC=$?
+}
+
+# tmux_start NAME COMMAND: run the shell COMMAND on a fresh pty in a detached tmux session
+# (server socket in $T); when it ends the pane shows "[exited N]" and stays.
+tmux_start() {
+        tmux -S "$T/tmux.sock" new-session -d -s "$1" -x 160 -y 50 \
+                "$2; echo \"[exited \$?]\"; sleep 300"
+}
+
+# tmux_type NAME TEXT: type TEXT and Enter into the pane.
+tmux_type() {
+        tmux -S "$T/tmux.sock" send-keys -t "$1" -l -- "$2"
+        tmux -S "$T/tmux.sock" send-keys -t "$1" Enter
+}
+
+tmux_screen() {
+        tmux -S "$T/tmux.sock" capture-pane -p -J -t "$1" -S -200
+}
+
+# tmux_wait NAME REGEX [SECONDS]: until the pane shows REGEX (default 10 s); on a timeout
+# prints the pane and fails.
+tmux_wait() {
+        local i
+        for i in $(seq $((${3:-10} * 10))); do
+                tmux_screen "$1" | grep -qE -- "$2" && return 0
+                sleep 0.1
+        done
+        echo "# pane $1 never showed /$2/:"
+        tmux_screen "$1" | sed 's/^/#   /'
+        return 1
+}
+
+# ---- background sessions and token renewal (t_refresh.sh and friends) -------------------
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1).
+wait_until() {
+        local i n=$(($1 * 10))
+        shift
+        for i in $(seq "$n"); do
+                "$@" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# session_bg NAME SERVICE USER SECRET SECONDS: a PAM session (auth, open, run "sleep
+# SECONDS", close) in the background; its pam_session pid (the session leader) in
+# $SESS_<NAME>, its output in $T/sess_NAME.out.
+session_bg() {
+        printf '%s\n' "$4" | "$PAM_SESSION" "$2" "$3" auth open "run:sleep $5" close \
+                > "$T/sess_$1.out" 2>&1 &
+        printf -v "SESS_$1" '%s' "$!"
+}
+
+# token_path USER: the user's token file.
+token_path() { echo "/run/apilogin/users/$(id -u "$1" 2>/dev/null || echo none)/token"; }
+
+# token_json_get USER KEY: one field of the user's token.json ("" if missing).
+token_json_get() {
+        python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" \
+                "$(dirname "$(token_path "$1")")/token.json" "$2"
+}
+
+# key_present USER: whether the daemon's keyring (the instance named in
+# /run/apilogin/sessions/.keyring, inside root's user keyring) holds apilogin:USER.
+key_present() {
+        python3 - "$1" <<'PY'
+import ctypes, sys
+k = ctypes.CDLL("libkeyutils.so.1", use_errno=True)
+k.keyctl_search.restype = ctypes.c_long
+try:
+    ring = open("/run/apilogin/sessions/.keyring").read().strip()
+except OSError:
+    sys.exit(1)
+r = k.keyctl_search(-4, b"keyring", ring.encode(), 0)   # -4: KEY_SPEC_USER_KEYRING
+if r < 0:
+    sys.exit(1)
+sys.exit(0 if k.keyctl_search(r, b"user", ("apilogin:" + sys.argv[1]).encode(), 0) >= 0 else 1)
+PY
+}
+
+# no_file_holds SECRET: ok when no file under /run or /var/lib contains SECRET.
+no_file_holds() {
+        ! grep -rqsF -- "$1" /run /var/lib
+}
+
+# refapi_restart: stop refapi and start it again on the same port (its tokens are lost).
+refapi_stop() {
+        kill "$REFAPI_PID" 2>/dev/null
+        wait "$REFAPI_PID" 2>/dev/null
+        REFAPI_PID=
+}
+refapi_start_again() {
+        "$REFAPI" --accounts "$1" --port "$REFAPI_PORT" \
+                --stall-seconds "${STALL_SECONDS:-30}" >> "$T/refapi.log" 2>&1 &
+        REFAPI_PID=$!
+        wait_until 5 curl -sf "$REFAPI_URL/_stats" -o /dev/null
+}
+
+key_absent() { ! key_present "$1"; }
+
+# token_ready USER: the user is known and has a non-empty token file.
+token_ready() { id -u "$1" >/dev/null 2>&1 && test -s "$(token_path "$1")"; }
+
+# refstat_ge NAME N: refapi's counter NAME is at least N.
+refstat_ge() { [ "$(refstat "$1")" -ge "$2" ]; }
+
+# token_state_is USER STATE: token.json of USER says "state": STATE.
+token_state_is() { [ "$(token_json_get "$1" state)" = "$2" ]; }

@@ -43,7 +43,7 @@ check "token.json carries the same token and the provider" \
 check "the last close removed the token files" [ ! -e "$tf" ]
 
 # NSS: the user exists for getent and id through libnss_apilogin.
-check "getent passwd alice" grep -qE "^alice:x:$uid:[0-9]+:Alice Example:/home/alice:/bin/bash$" <<<"$(getent passwd alice)"
+check "getent passwd alice" grep -qE "^alice:\*:$uid:[0-9]+:Alice Example:/home/alice:/bin/bash$" <<<"$(getent passwd alice)"
 check "getent passwd by uid" grep -q "^alice:" <<<"$(getent passwd "$uid")"
 check "getent group apilogin-users lists alice" grep -qE "^apilogin-users:x:[0-9]+:(.*,)?alice(,.*)?$" <<<"$(getent group apilogin-users)"
 check "id alice shows the primary group" grep -q "gid=.*(apilogin-users)" <<<"$(id alice)"

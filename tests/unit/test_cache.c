@@ -1,10 +1,12 @@
 /* test_cache.c: the NSS cache end to end below the module: written by daemon/cache_write.c
  * (directly and through daemon/users.c) into a temp dir, read back through core/cache.c;
  * replacement detection; buffer packing stepped from 0 with a canary; corrupt and
- * truncated files (meant to run under ASan/UBSan too). */
+ * truncated files; the uid rule, role_groups, users_file and provisional entries (meant to
+ * run under ASan/UBSan too). */
 #include "config.h"
 
 #include <dirent.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -299,8 +301,29 @@ static void test_write_rejects(void **state)
                 { "bob", 3, NULL, "/home/b\nob", "/bin/sh" },
         };
 
+        static const uint32_t g[APILOGIN_CACHE_EXTRA_GIDS_MAX + 1];
+        struct apilogin_cache_extra bad_x[] = {
+                { NULL, 0, "ad:min" }, { g, ELEMENTSOF(g), NULL }, { NULL, 1, NULL },
+        };
+        struct apilogin_cache_removed bad_r = { "", 5 };
+        struct apilogin_cache_content c = {
+                .uid_min = 1000, .uid_max = 2000, .group = GROUP, .gid = GID,
+                .users = three, .n_users = 1,
+        };
+
         for (size_t i = 0; i < 3; i++)
                 assert_int_equal(write_users(f->dir, &bad[i], 1, 0), -EINVAL);
+        for (size_t i = 0; i < ELEMENTSOF(bad_x); i++) {
+                c.extra = &bad_x[i];
+                assert_int_equal(apilogin_cache_write(f->dir, &c), -EINVAL);
+        }
+        c.extra = NULL;
+        c.reserved = &bad_r;
+        c.n_reserved = 1;
+        assert_int_equal(apilogin_cache_write(f->dir, &c), -EINVAL);
+        c.n_reserved = 0;
+        c.home_template = "/home/%u";
+        assert_int_equal(apilogin_cache_write(f->dir, &c), -EINVAL); /* shell missing */
         assert_int_equal(access(f->path, F_OK), -1); /* nothing written */
 }
 
@@ -339,7 +362,7 @@ static void test_pack_passwd_steps(void **state)
                         assert_int_equal(k, 0);
                         fitted = true;
                         assert_string_equal(pw.pw_name, "alice");
-                        assert_string_equal(pw.pw_passwd, "x");
+                        assert_string_equal(pw.pw_passwd, "*");
                         assert_string_equal(pw.pw_gecos, "Alice Example");
                         assert_string_equal(pw.pw_dir, "/home/alice");
                         assert_string_equal(pw.pw_shell, "/bin/bash");
@@ -523,13 +546,18 @@ static void test_users(void **state)
         assert_string_equal(pw.shell, "/bin/bash");
         assert_int_equal(pw.gid, c.meta.gid);
 
-        /* same gecos again: nothing NSS shows changed, no rewrite */
-        assert_int_equal(users_record_login(u, "alice", "Alice: \"A\"\nX", "user", "fleet", &uid2),
+        /* same gecos and role again: nothing the cache holds changed, no rewrite */
+        assert_int_equal(users_record_login(u, "alice", "Alice: \"A\"\nX", "admin", "fleet", &uid2),
                          0);
         assert_int_equal(uid2, uid);
         assert_false(apilogin_cache_is_stale(&c));
+        /* another role: the cache keeps the role, so it is rewritten */
+        assert_int_equal(users_record_login(u, "alice", NULL, "user", "fleet", &uid2), 0);
+        assert_true(apilogin_cache_is_stale(&c));
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
         e = users_find(u, "alice");
         assert_non_null(e);
+        assert_string_equal(e->gecos, "Alice  \"A\" X");
         assert_string_equal(e->role, "user");
         assert_string_equal(e->provider, "fleet");
         assert_true(e->last_login > 0);
@@ -569,30 +597,241 @@ static void test_users(void **state)
         free(cfg);
 }
 
+/* Two names whose first hash attempt lands on the same uid in [min, min + 1], and a third
+ * that lands on the other uid. */
+static void colliding_names(uint32_t min, char a[16], char b[16], char c[16])
+{
+        uint32_t ua = 0;
+        bool have_a = false, have_b = false, have_c = false;
+
+        for (unsigned i = 0; i < 1000 && !(have_b && have_c); i++) {
+                char n[16];
+                uint32_t uid;
+
+                snprintf(n, sizeof(n), "user%u", i);
+                uid = apilogin_uid_hash(n, min, min + 1, 0);
+                if (!have_a) {
+                        strcpy(a, n);
+                        ua = uid;
+                        have_a = true;
+                } else if (uid == ua && !have_b) {
+                        strcpy(b, n);
+                        have_b = true;
+                } else if (uid != ua && !have_c) {
+                        strcpy(c, n);
+                        have_c = true;
+                }
+        }
+        assert_true(have_b && have_c);
+}
+
 static void test_users_collisions(void **state)
 {
         struct fixture *f = *state;
         /* uid 0 is root's in every /etc/passwd: no name can have it */
         struct apilogin_config *cfg = test_config(f->dir, 0, 0);
         struct apilogin_users *u = NULL;
-        uint32_t a = 0, b = 0;
+        struct apilogin_cache c = APILOGIN_CACHE_INIT;
+        char a[16], b[16], third[16];
+        uint32_t ua = 0, uc = 0, x;
 
         assert_int_equal(users_open(cfg, &u), 0);
-        assert_int_equal(users_add(u, "alice", NULL), -EEXIST);
+        assert_int_equal(users_add(u, "alice", NULL), -EADDRINUSE);
+        assert_int_equal(users_check_new(u, "alice"), -EADDRINUSE);
+        assert_int_equal(users_record_login(u, "alice", NULL, NULL, NULL, NULL), -EADDRINUSE);
+        assert_int_equal(users_count(u), 0);
+        /* the local account's uid is in the range: NSS learns it is taken */
+        assert_int_equal(apilogin_cache_open(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_uid_taken(&c, 0), 1);
         users_free(u);
 
-        /* two free uids: the second name takes the other one, a third finds none */
+        /* two names on one uid: the first keeps it, the second is refused, not moved */
         cfg->uid_min = 4000000000u;
         cfg->uid_max = 4000000001u;
+        colliding_names(cfg->uid_min, a, b, third);
         assert_int_equal(users_open(cfg, &u), 0);
-        assert_int_equal(users_add(u, "alice", &a), 0);
-        assert_int_equal(users_add(u, "bob", &b), 0);
-        assert_true(a != b);
-        assert_true(a >= cfg->uid_min && a <= cfg->uid_max);
-        assert_true(b >= cfg->uid_min && b <= cfg->uid_max);
-        assert_int_equal(users_add(u, "carol", NULL), -EEXIST);
+        assert_int_equal(users_add(u, a, &ua), 0);
+        assert_int_equal(users_check_new(u, a), 0);
+        assert_int_equal(users_check_new(u, b), -EADDRINUSE);
+        assert_int_equal(users_add(u, b, NULL), -EADDRINUSE);
+        assert_int_equal(users_record_login(u, b, NULL, NULL, NULL, NULL), -EADDRINUSE);
+        assert_null(users_find(u, b));
+        assert_int_equal(users_add(u, third, &uc), 0);
+        assert_true(ua != uc);
+
+        /* a removed user's uid goes to nobody else, but back to the same name */
+        assert_int_equal(users_remove(u, a), 0);
+        assert_int_equal(users_check_new(u, b), -EADDRINUSE);
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_uid_taken(&c, ua), 1);
+        assert_int_equal(apilogin_cache_find_removed(&c, a, &x), 1);
+        assert_int_equal(x, ua);
         users_free(u);
+        assert_int_equal(users_open(cfg, &u), 0); /* remembered across a restart */
+        assert_int_equal(users_check_new(u, b), -EADDRINUSE);
+        assert_int_equal(users_record_login(u, a, NULL, NULL, NULL, &x), 0);
+        assert_int_equal(x, ua);
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_find_removed(&c, a, &x), 0);
+        users_free(u);
+        apilogin_cache_close(&c);
         free(cfg);
+}
+
+/* role_groups, the role kept across a restart, and users_file with pins and bad lines. */
+static void test_users_roles_file(void **state)
+{
+        struct fixture *f = *state;
+        struct apilogin_config *cfg = test_config(f->dir, 200000, 299999);
+        struct apilogin_pair rg[] = { { "admin", "root" }, { "Ops", "root" },
+                                      { "admin", "no-such-group-here" } };
+        struct apilogin_users *u = NULL;
+        struct apilogin_cache c = APILOGIN_CACHE_INIT;
+        struct apilogin_extrec x;
+        struct apilogin_pwrec pw;
+        char path[128];
+        static const char file[] = "# provisioned\n"
+                                   "kim\n"
+                                   "  lee   200777  # pinned\n"
+                                   "\n"
+                                   "bad:name\n"
+                                   "root\n"
+                                   "far 100\n"
+                                   "two words 3\n"
+                                   "kim\n"
+                                   "moe 200777\n";
+        uint32_t uid;
+
+        snprintf(path, sizeof(path), "%s/users", f->dir);
+        put_file(path, file, sizeof(file) - 1);
+        cfg->users_file = path;
+        cfg->role_groups = rg;
+        cfg->n_role_groups = ELEMENTSOF(rg);
+        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_count(u), 2); /* kim and lee; moe's pin collides with lee */
+        assert_int_equal(users_find(u, "kim")->uid, apilogin_uid_hash("kim", 200000, 299999, 0));
+        assert_int_equal(users_find(u, "lee")->uid, 200777);
+        assert_null(users_find(u, "moe"));
+        assert_null(users_find(u, "far"));
+
+        /* "Admin, ops" holds both roles: gid 0 once (the missing group is skipped) */
+        assert_int_equal(users_record_login(u, "ann", NULL, "Admin, ops", "pbx", &uid), 0);
+        assert_int_equal(apilogin_cache_open(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_find_extra(&c, "ann", &x), 1);
+        assert_int_equal(x.n_gids, 1);
+        assert_int_equal(apilogin_extrec_gid(&x, 0), 0);
+        assert_string_equal(x.role, "Admin, ops");
+        assert_int_equal(apilogin_cache_find_extra(&c, "kim", &x), 0);
+        users_free(u);
+
+        /* after a restart the role is still there, and so are its groups */
+        assert_int_equal(users_open(cfg, &u), 0);
+        assert_string_equal(users_find(u, "ann")->role, "Admin, ops");
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_find_extra(&c, "ann", &x), 1);
+        assert_int_equal(x.n_gids, 1);
+        /* a role without a mapping keeps the role, no gids */
+        assert_int_equal(users_record_login(u, "ann", NULL, "user", "pbx", &uid), 0);
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_find_extra(&c, "ann", &x), 1);
+        assert_int_equal(x.n_gids, 0);
+        assert_string_equal(x.role, "user");
+
+        /* moe, whose pin collides, may still not log in under lee's uid */
+        assert_int_equal(users_check_new(u, "moe"), -EADDRINUSE);
+        assert_int_equal(apilogin_cache_find_pw_uid(&c, 200777, &pw), 1);
+        assert_string_equal(pw.name, "lee");
+        users_free(u);
+
+        /* an unreadable users_file is logged, not fatal */
+        cfg->users_file = "/nonexistent/users";
+        assert_int_equal(users_open(cfg, &u), 0);
+        users_free(u);
+        apilogin_cache_close(&c);
+        free(cfg);
+}
+
+/* Provisional entries: only for names never seen, never on a taken uid, with the home
+ * and shell of the 'T' record; and which programs may have them. */
+static void test_provisional(void **state)
+{
+        struct fixture *f = *state;
+        struct apilogin_cache c = APILOGIN_CACHE_INIT;
+        struct apilogin_pwrec pw;
+        struct passwd out;
+        char home[64], buf[256];
+        uint32_t hu = apilogin_uid_hash("newbie", 200000, 299999, 0);
+        struct apilogin_cache_removed rm[] = { { "dave", 222222 } };
+        struct apilogin_cache_removed lo[] = { { "localguy", hu } };
+        static const uint32_t gids[] = { 27, 4 };
+        struct apilogin_cache_extra xs[] = { { gids, 2, "admin" }, { NULL, 0, NULL },
+                                             { NULL, 0, "" } };
+        struct apilogin_cache_content cc = {
+                .uid_min = 200000, .uid_max = 299999, .group = GROUP, .gid = GID,
+                .users = three, .n_users = 3, .extra = xs, .removed = rm, .n_removed = 1,
+                .first_login_from = fl, .n_first_login_from = 2,
+                .home_template = "/home/%u/h%u", .shell = "/bin/sh",
+        };
+        struct apilogin_extrec x;
+
+        assert_int_equal(apilogin_cache_write(f->dir, &cc), 0);
+        assert_int_equal(apilogin_cache_open(&c, f->path), 0);
+        assert_true(apilogin_cache_first_login_allowed(&c, "sshd"));
+        assert_true(apilogin_cache_first_login_allowed(&c, "sshd-session"));
+        assert_true(apilogin_cache_first_login_allowed(&c, "login"));
+        assert_false(apilogin_cache_first_login_allowed(&c, "getent"));
+        assert_false(apilogin_cache_first_login_allowed(&c, "ssh"));
+        assert_false(apilogin_cache_first_login_allowed(&c, ""));
+
+        assert_int_equal(apilogin_cache_provisional(&c, "newbie", home, sizeof(home), &pw), 1);
+        assert_int_equal(pw.uid, hu);
+        assert_int_equal(pw.gid, GID);
+        assert_string_equal(pw.name, "newbie");
+        assert_string_equal(pw.gecos, "");
+        assert_string_equal(pw.dir, "/home/newbie/hnewbie");
+        assert_string_equal(pw.shell, "/bin/sh");
+        assert_int_equal(apilogin_cache_pack_passwd(&pw, &out, buf, sizeof(buf)), 0);
+        assert_string_equal(out.pw_dir, "/home/newbie/hnewbie");
+        assert_int_equal(apilogin_cache_provisional(&c, "newbie", home, 8, &pw), 0);
+        /* removed names and invalid names get none */
+        assert_int_equal(apilogin_cache_provisional(&c, "dave", home, sizeof(home), &pw), 0);
+        assert_int_equal(apilogin_cache_provisional(&c, "a:b", home, sizeof(home), &pw), 0);
+        assert_int_equal(apilogin_cache_uid_taken(&c, 222222), 1);
+        assert_int_equal(apilogin_cache_uid_taken(&c, 266183), 1);
+        assert_int_equal(apilogin_cache_uid_taken(&c, 266184), 0);
+
+        assert_int_equal(apilogin_cache_find_extra(&c, "alice", &x), 1);
+        assert_int_equal(x.n_gids, 2);
+        assert_int_equal(apilogin_extrec_gid(&x, 0), 27);
+        assert_int_equal(apilogin_extrec_gid(&x, 1), 4);
+        assert_string_equal(x.role, "admin");
+        assert_int_equal(apilogin_cache_find_extra(&c, "bob", &x), 0);
+        assert_int_equal(apilogin_cache_find_extra(&c, "carol.c@example.com", &x), 1);
+        assert_int_equal(x.n_gids, 0);
+
+        /* a local account on the hash uid: no provisional entry */
+        cc.reserved = lo;
+        cc.n_reserved = 1;
+        assert_int_equal(apilogin_cache_write(f->dir, &cc), 0);
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_provisional(&c, "newbie", home, sizeof(home), &pw), 0);
+        /* without a 'T' record, or without first_login_from: none */
+        cc.n_reserved = 0;
+        cc.home_template = NULL;
+        cc.n_first_login_from = 0;
+        assert_int_equal(apilogin_cache_write(f->dir, &cc), 0);
+        assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
+        assert_int_equal(apilogin_cache_provisional(&c, "newbie", home, sizeof(home), &pw), 0);
+        assert_false(apilogin_cache_first_login_allowed(&c, "sshd"));
+        apilogin_cache_close(&c);
+
+        /* the home template helper */
+        assert_int_equal(apilogin_cache_expand_home("/h/%u", "ab", home, 6), 5);
+        assert_string_equal(home, "/h/ab");
+        assert_int_equal(apilogin_cache_expand_home("/h/%u", "ab", home, 5), -ERANGE);
+        assert_int_equal(apilogin_cache_expand_home("%x%", "ab", home, 4), 3);
+        assert_string_equal(home, "%x%");
+        assert_int_equal(apilogin_cache_expand_home("", "ab", home, 0), -ERANGE);
 }
 
 static double now_ms(void)
@@ -695,6 +934,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users_collisions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_users_roles_file, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_provisional, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users_10k, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names, setup, teardown),
         };
