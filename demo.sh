@@ -45,6 +45,11 @@ url = @URL@/v4.0
 type = rest_login
 url = @URL@/api
 domain = tenant.example.com
+
+[provider room]
+type = ws_auth
+url = ws://127.0.0.1:@PORT@/
+users = kiosk:user
 CONF
 sed 's/^/   /' "$T/apilogin.conf"
 step "5. apilogind"
@@ -73,7 +78,12 @@ show bash -c "echo erin-pw | pamtester apilogin-calls erin authenticate"
 step "14. user 1002 of tenant.example.com logs in through the rest_login provider (PortSIP, cookie variant)"
 add_service apilogin-pbx provider=pbx
 show bash -c "echo gina-pw | pamtester apilogin-pbx 1002 authenticate"
-step "15. what the API saw"
+step "15. the kiosk logs in with the room's PIN through the ws_auth provider (TrueConf, WebSocket)"
+add_service apilogin-room provider=room
+echo 1234 | "$PAM_SESSION" apilogin-room kiosk auth open \
+        'run:echo "   token.json keys: $(python3 -c "import json,sys; print(sorted(json.load(open(sys.argv[1]))))" "$(dirname "$APILOGIN_TOKEN_FILE")/token.json")"' close |
+        sed 's/^/   /'
+step "16. what the API saw"
 show curl -s "$REFAPI_URL/_stats"
 echo
 step "done: everything ran inside a private namespace; nothing on the host changed."

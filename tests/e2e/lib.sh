@@ -159,7 +159,8 @@ refapi_start() {
 
 # Write $T/apilogin.conf from stdin, replacing @URL@ with the refapi base URL.
 config_write() {
-        sed -e "s#@URL@#${REFAPI_URL:-http://127.0.0.1:9}#g" -e "s#@T@#$T#g" > "$T/apilogin.conf"
+        sed -e "s#@URL@#${REFAPI_URL:-http://127.0.0.1:9}#g" -e "s#@PORT@#${REFAPI_PORT:-9}#g" \
+                -e "s#@T@#$T#g" > "$T/apilogin.conf"
 }
 
 daemon_start() {
@@ -404,7 +405,7 @@ token_path() { echo "/run/apilogin/users/$(id -u "$1" 2>/dev/null || echo none)/
 # token_json_get USER KEY: one field of the user's token.json ("" if missing).
 token_json_get() {
         python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" \
-                "$(dirname "$(token_path "$1")")/token.json" "$2"
+                "$(dirname "$(token_path "$1")")/token.json" "$2" 2>/dev/null
 }
 
 # key_present USER: whether the daemon's keyring (the instance named in
