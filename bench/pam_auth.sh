@@ -22,6 +22,24 @@ lockout = off
 [provider fleet]
 type = login_check
 url = @URL@/v1/login_check
+
+[provider gps]
+type = token_login
+url = @URL@/wialon/ajax.html
+
+[provider calls]
+type = jsonrpc
+url = @URL@/v4.0
+
+[provider pbx]
+type = rest_login
+url = @URL@/api
+domain = tenant.example.com
+
+[provider room]
+type = ws_auth
+url = ws://127.0.0.1:@PORT@/
+users = kiosk:user
 CONF
 DAEMON_FLAGS=--foreground daemon_start >/dev/null || exit 1
 cat > "$T/curl-login.sh" <<CURL
@@ -44,5 +62,12 @@ for p in 1 2; do
         "$CLIENT" bench-permit alice x "$N" "$p"
         "$CLIENT" bench-apilogin alice alice-pw-7Qx "$N" "$p"
         "$CLIENT" bench-exec alice alice-pw-7Qx $((N / 10)) "$p"
+done
+echo "# per login API type, 1 process, same refapi (pam_start..pam_authenticate..pam_end):"
+for spec in "fleet alice alice-pw-7Qx" "gps bob $BOB_TOKEN" "calls erin erin-pw-7Qx" \
+            "pbx frank frank-pw-7Qx" "room kiosk 1234"; do
+        set -- $spec
+        echo "auth required $PAM_SO config=$T/apilogin.conf provider=$1" > "/etc/pam.d/bench-$1"
+        "$CLIENT" "bench-$1" "$2" "$3" "$N" 1
 done
 echo "# target: apilogin >= 20x the logins/s of pam_exec+curl, within 0.2 ms of pam_permit per login"
