@@ -141,3 +141,46 @@ void apilogin_json_delete_wipe(struct cJSON *obj)
         wipe_strings(obj->child);
         cJSON_Delete(obj);
 }
+
+void apilogin_json_freep(cJSON **j)
+{
+        apilogin_json_delete_wipe(*j);
+}
+
+bool apilogin_json_str_ok(const cJSON *v, size_t max)
+{
+        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
+               strnlen(v->valuestring, max + 1) <= max;
+}
+
+bool apilogin_json_int(const cJSON *v, long *ret)
+{
+        if (!cJSON_IsNumber(v) || v->valuedouble < -1e9 || v->valuedouble > 1e9 ||
+            v->valuedouble != (double)(long)v->valuedouble)
+                return false;
+        *ret = (long)v->valuedouble;
+        return true;
+}
+
+char *apilogin_sanitize_dup(const char *s, size_t max)
+{
+        size_t n = strnlen(s, max);
+        char *d = malloc(n + 1);
+
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                d[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+        d[n] = '\0';
+        return d;
+}
+
+bool apilogin_gecos_ok(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ':')
+                        return false;
+        return true;
+}

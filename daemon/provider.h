@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -97,6 +98,22 @@ char *apilogin_json_print_wipe(struct cJSON *obj);
 
 /* Delete a cJSON tree after wiping every string value in it (it may hold secrets). */
 void apilogin_json_delete_wipe(struct cJSON *obj);
+
+/* Cleanup helper: apilogin_json_delete_wipe on a cJSON pointer. */
+void apilogin_json_freep(struct cJSON **j);
+
+/* v is a JSON string of 1..max bytes. */
+bool apilogin_json_str_ok(const struct cJSON *v, size_t max);
+
+/* v is a JSON number holding an integer within +-1e9; writes it to *ret. */
+bool apilogin_json_int(const struct cJSON *v, long *ret);
+
+/* A copy of s cut to max bytes with every byte outside printable ASCII replaced by '?',
+ * so that API text can go to syslog as it is. NULL on ENOMEM. */
+char *apilogin_sanitize_dup(const char *s, size_t max);
+
+/* A display name usable as a passwd gecos field: not empty, no control bytes, no ':'. */
+bool apilogin_gecos_ok(const char *s);
 
 extern const struct apilogin_driver apilogin_driver_login_check;
 extern const struct apilogin_driver apilogin_driver_token_login;

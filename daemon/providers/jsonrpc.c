@@ -81,51 +81,15 @@ static const struct jr_group {
         { -32603, APILOGIN_UNAVAIL },
 };
 
-static void json_freep(cJSON **j)
-{
-        apilogin_json_delete_wipe(*j);
-}
-
-/* A copy of s cut to max bytes, every byte outside printable ASCII replaced by '?', so
- * API text can go to syslog as is. */
-static char *sanitize_dup(const char *s, size_t max)
-{
-        size_t n = strnlen(s, max);
-        char *d = malloc(n + 1);
-
-        if (!d)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                d[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        d[n] = '\0';
-        return d;
-}
-
-/* v is a string of 1..max bytes. */
-static bool str_ok(const cJSON *v, size_t max)
-{
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
-               strnlen(v->valuestring, max + 1) <= max;
-}
-
 /* A token we are willing to store: 1..JR_TOKEN_MAX bytes of visible ASCII, because it
  * ends up in a token file that people paste into HTTP headers. */
 static bool token_ok(const cJSON *v)
 {
-        if (!str_ok(v, JR_TOKEN_MAX))
+        if (!apilogin_json_str_ok(v, JR_TOKEN_MAX))
                 return false;
         for (const char *s = v->valuestring; *s; s++)
                 if (*s < 0x21 || *s > 0x7e)
                         return false;
-        return true;
-}
-
-static bool int_value(const cJSON *v, long *ret)
-{
-        if (!cJSON_IsNumber(v) || v->valuedouble < -1e9 || v->valuedouble > 1e9 ||
-            v->valuedouble != (double)(long)v->valuedouble)
-                return false;
-        *ret = (long)v->valuedouble;
         return true;
 }
 
@@ -153,8 +117,8 @@ static int fail(struct apilogin_result *r, enum apilogin_outcome o, const char *
                 const char *message)
 {
         r->outcome = o;
-        r->api_code = sanitize_dup(code, JR_MNEMONIC_MAX + 32);
-        r->api_message = message ? sanitize_dup(message, JR_MSG_MAX) : NULL;
+        r->api_code = apilogin_sanitize_dup(code, JR_MNEMONIC_MAX + 32);
+        r->api_message = message ? apilogin_sanitize_dup(message, JR_MSG_MAX) : NULL;
         if (!r->api_code || (message && !r->api_message))
                 return -ENOMEM;
         return 0;
@@ -210,13 +174,13 @@ static int jr_error(const struct apilogin_http_resp *resp, const cJSON *err,
         const cJSON *data = member(err, "data");
         const cJSON *mn = member(data, "mnemonic");
         const cJSON *msg = member(err, "message");
-        const char *mnemonic = str_ok(mn, JR_MNEMONIC_MAX) ? mn->valuestring : NULL;
+        const char *mnemonic = apilogin_json_str_ok(mn, JR_MNEMONIC_MAX) ? mn->valuestring : NULL;
         const struct jr_rule *rule = mnemonic ? rule_find(mnemonic) : NULL;
         const char *text = cJSON_IsString(msg) && msg->valuestring[0] ? msg->valuestring : NULL;
         char code[JR_MNEMONIC_MAX + 32], note[JR_MSG_MAX + 1];
         enum apilogin_outcome o;
         long n = 0;
-        bool has_code = int_value(member(err, "code"), &n);
+        bool has_code = apilogin_json_int(member(err, "code"), &n);
 
         if (!rule && !has_code)
                 return malformed(r, resp, "error without code or known mnemonic");
@@ -326,7 +290,7 @@ static int jr_post(const char *url, cJSON *o, struct apilogin_http_req *ret)
  * answer required_parameter_missed. */
 static int jr_login_request(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
         cJSON *params = NULL;
         char id[JR_ID_MAX];
 
@@ -347,7 +311,7 @@ static int jr_login_request(const struct apilogin_login_in *in, struct apilogin_
 static int jr_login_reply(const struct apilogin_login_in *in,
                           const struct apilogin_http_resp *resp, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *j = NULL;
         char id[JR_ID_MAX];
         int ret;
 
@@ -365,7 +329,7 @@ static int jr_logout_request(const struct apilogin_provider_cfg *p,
                              const struct apilogin_session_creds *c,
                              struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
         cJSON *params = NULL;
 
         if (!c->url || !c->token || !c->token[0] ||

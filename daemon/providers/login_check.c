@@ -54,53 +54,6 @@ static const struct lc_rule {
         { STATUS_5XX, ANY_BODY, APILOGIN_UNAVAIL, APILOGIN_UNAVAIL },
 };
 
-static void json_freep(cJSON **j)
-{
-        apilogin_json_delete_wipe(*j);
-}
-
-/* A copy of s cut to max bytes, every byte outside printable ASCII replaced by '?', so
- * API text can go to syslog as is. */
-static char *sanitize_dup(const char *s, size_t max)
-{
-        size_t n = strnlen(s, max);
-        char *d = malloc(n + 1);
-
-        if (!d)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                d[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        d[n] = '\0';
-        return d;
-}
-
-/* A display name must be usable as a passwd gecos field: no control bytes, no ':'. */
-static bool gecos_ok(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ':')
-                        return false;
-        return true;
-}
-
-/* v is a string of 1..max bytes. */
-static bool str_ok(const cJSON *v, size_t max)
-{
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
-               strnlen(v->valuestring, max + 1) <= max;
-}
-
-static bool int_value(const cJSON *v, long *ret)
-{
-        if (!cJSON_IsNumber(v) || v->valuedouble < -1e9 || v->valuedouble > 1e9 ||
-            v->valuedouble != (double)(long)v->valuedouble)
-                return false;
-        *ret = (long)v->valuedouble;
-        return true;
-}
-
 static int fail(struct apilogin_result *r, enum apilogin_outcome o, long status, long error,
                 const char *message)
 {
@@ -112,7 +65,7 @@ static int fail(struct apilogin_result *r, enum apilogin_outcome o, long status,
                 (void)snprintf(code, sizeof(code), "HTTP %ld/%ld", status, error);
         r->outcome = o;
         r->api_code = strdup(code);
-        r->api_message = message ? sanitize_dup(message, LC_MSG_MAX) : NULL;
+        r->api_message = message ? apilogin_sanitize_dup(message, LC_MSG_MAX) : NULL;
         if (!r->api_code || (message && !r->api_message))
                 return -ENOMEM;
         return 0;
@@ -128,7 +81,7 @@ static bool first_error(const cJSON *j, long *ret_code, const char **ret_msg)
         if (!cJSON_IsArray(errs) || !cJSON_IsObject(errs->child))
                 return false;
         e = errs->child;
-        if (!int_value(cJSON_GetObjectItemCaseSensitive(e, "error"), ret_code))
+        if (!apilogin_json_int(cJSON_GetObjectItemCaseSensitive(e, "error"), ret_code))
                 return false;
         msg = cJSON_GetObjectItemCaseSensitive(e, "message");
         *ret_msg = cJSON_IsString(msg) ? msg->valuestring : NULL;
@@ -179,18 +132,18 @@ static int lc_success(const struct apilogin_http_resp *resp, const cJSON *j,
         const char *refresh;
         long lifetime = LC_DEFAULT_LIFETIME;
 
-        if (!str_ok(tok, LC_TOKEN_MAX))
+        if (!apilogin_json_str_ok(tok, LC_TOKEN_MAX))
                 return fail(r, APILOGIN_UNAVAIL, resp->status, ANY_ERROR, "malformed reply");
         r->token = strdup(tok->valuestring);
         if (!r->token)
                 return -ENOMEM;
-        refresh = str_ok(rt, LC_TOKEN_MAX) ? rt->valuestring : old_refresh;
+        refresh = apilogin_json_str_ok(rt, LC_TOKEN_MAX) ? rt->valuestring : old_refresh;
         if (refresh && !(r->refresh = strdup(refresh)))
                 return -ENOMEM;
-        if (str_ok(dn, LC_NAME_MAX) && gecos_ok(dn->valuestring) &&
+        if (apilogin_json_str_ok(dn, LC_NAME_MAX) && apilogin_gecos_ok(dn->valuestring) &&
             !(r->display_name = strdup(dn->valuestring)))
                 return -ENOMEM;
-        if (int_value(exp, &lifetime) && (lifetime <= 0 || lifetime > LC_LIFETIME_MAX))
+        if (apilogin_json_int(exp, &lifetime) && (lifetime <= 0 || lifetime > LC_LIFETIME_MAX))
                 lifetime = LC_DEFAULT_LIFETIME;
         r->expires_at = (int64_t)time(NULL) + lifetime;
         r->outcome = APILOGIN_OK;
@@ -202,7 +155,7 @@ static int lc_success(const struct apilogin_http_resp *resp, const cJSON *j,
 static int lc_parse(const struct apilogin_http_resp *resp, bool refreshing,
                     const char *old_refresh, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = apilogin_json_parse(resp);
+        _cleanup_(apilogin_json_freep) cJSON *j = apilogin_json_parse(resp);
         int ret;
 
         apilogin_result_clear(r);
@@ -219,7 +172,7 @@ static int lc_parse(const struct apilogin_http_resp *resp, bool refreshing,
 static int json_post(const char *url, const char *const *kv, size_t n,
                      struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = cJSON_CreateObject();
+        _cleanup_(apilogin_json_freep) cJSON *o = cJSON_CreateObject();
         struct apilogin_http_req req = { .post = true };
 
         if (!o)

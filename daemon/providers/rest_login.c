@@ -73,35 +73,9 @@ struct rl_error {
         const char *field;
 };
 
-static void json_freep(cJSON **j)
-{
-        apilogin_json_delete_wipe(*j);
-}
-
-/* A copy of s cut to max bytes, every byte outside printable ASCII replaced by '?', so
- * API text can go to syslog as is. */
-static char *sanitize_dup(const char *s, size_t max)
-{
-        size_t n = strnlen(s, max);
-        char *d = malloc(n + 1);
-
-        if (!d)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                d[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        d[n] = '\0';
-        return d;
-}
-
 static const cJSON *member(const cJSON *obj, const char *key)
 {
         return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-}
-
-static bool str_ok(const cJSON *v, size_t max)
-{
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
-               strnlen(v->valuestring, max + 1) <= max;
 }
 
 /* 1..max bytes of visible ASCII, none of them in reject: tokens go into an
@@ -132,7 +106,7 @@ static bool is_alnum(char c)
  * dropped rather than trusted. */
 static bool role_ok(const cJSON *v)
 {
-        if (!str_ok(v, RL_ROLE_MAX))
+        if (!apilogin_json_str_ok(v, RL_ROLE_MAX))
                 return false;
         for (const char *s = v->valuestring; *s; s++)
                 if (!is_alnum(*s) && *s != '_' && *s != '-' && *s != '.')
@@ -300,8 +274,8 @@ static int fail(struct apilogin_result *r, enum apilogin_outcome o, long status,
         else
                 (void)snprintf(buf, sizeof(buf), "%ld", status);
         r->outcome = o;
-        r->api_code = sanitize_dup(buf, sizeof(buf) - 1);
-        r->api_message = message ? sanitize_dup(message, RL_MSG_MAX) : NULL;
+        r->api_code = apilogin_sanitize_dup(buf, sizeof(buf) - 1);
+        r->api_message = message ? apilogin_sanitize_dup(message, RL_MSG_MAX) : NULL;
         if (!r->api_code || (message && !r->api_message))
                 return -ENOMEM;
         return 0;
@@ -322,7 +296,7 @@ static struct rl_error rl_error_of(const cJSON *j)
         const cJSON *field = member(member(e, "detail"), "field");
         struct rl_error ret = { 0 };
 
-        if (str_ok(code, RL_CODE_MAX))
+        if (apilogin_json_str_ok(code, RL_CODE_MAX))
                 ret.code = code->valuestring;
         if (cJSON_IsString(msg) && msg->valuestring[0])
                 ret.message = msg->valuestring;
@@ -437,7 +411,7 @@ static const char *rl_domain(const struct apilogin_provider_cfg *p)
 
 static int rl_post_login(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = cJSON_CreateObject();
+        _cleanup_(apilogin_json_freep) cJSON *o = cJSON_CreateObject();
         const char *domain = rl_domain(in->p);
 
         if (!o || !cJSON_AddStringToObject(o, "username", in->user) ||
@@ -491,7 +465,7 @@ static int rl_login_request(const struct apilogin_login_in *in, struct apilogin_
 static int rl_login_reply(const struct apilogin_login_in *in,
                           const struct apilogin_http_resp *resp, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = apilogin_json_parse(resp);
+        _cleanup_(apilogin_json_freep) cJSON *j = apilogin_json_parse(resp);
         int ret;
 
         apilogin_result_clear(r);
@@ -538,7 +512,7 @@ static int rl_refresh_request(const struct apilogin_provider_cfg *p,
                               const struct apilogin_session_creds *c,
                               struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
 
         if (!visible_ok(c->refresh, RL_TOKEN_MAX, ""))
                 return -EINVAL;
@@ -555,7 +529,7 @@ static int rl_refresh_reply(const struct apilogin_provider_cfg *p,
                             const struct apilogin_session_creds *c,
                             const struct apilogin_http_resp *resp, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = apilogin_json_parse(resp);
+        _cleanup_(apilogin_json_freep) cJSON *j = apilogin_json_parse(resp);
         int ret;
 
         apilogin_result_clear(r);

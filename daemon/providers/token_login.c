@@ -55,51 +55,6 @@ static const struct tl_rule {
         { -101, APILOGIN_UNAVAIL, TL_ALWAYS, 0, "bad network response" },
 };
 
-static void json_freep(cJSON **j)
-{
-        apilogin_json_delete_wipe(*j);
-}
-
-/* A copy of s cut to max bytes with every byte outside printable ASCII made '?'. */
-static char *sanitize_dup(const char *s, size_t max)
-{
-        size_t n = strnlen(s, max);
-        char *d = malloc(n + 1);
-
-        if (!d)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                d[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        d[n] = '\0';
-        return d;
-}
-
-/* A display name must be usable as a passwd gecos field: no control bytes, no ':'. */
-static bool gecos_ok(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ':')
-                        return false;
-        return true;
-}
-
-static bool str_ok(const cJSON *v, size_t max)
-{
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
-               strnlen(v->valuestring, max + 1) <= max;
-}
-
-static bool int_value(const cJSON *v, long *ret)
-{
-        if (!cJSON_IsNumber(v) || v->valuedouble < -1e9 || v->valuedouble > 1e9 ||
-            v->valuedouble != (double)(long)v->valuedouble)
-                return false;
-        *ret = (long)v->valuedouble;
-        return true;
-}
-
 /* Locale-free ASCII case-insensitive equality (names are compared byte for byte
  * otherwise: a non-ASCII difference is a different user). */
 static bool ascii_caseeq(const char *a, const char *b)
@@ -144,7 +99,7 @@ static int fail(struct apilogin_result *r, enum apilogin_outcome o, const char *
 {
         r->outcome = o;
         r->api_code = strdup(code);
-        r->api_message = message ? sanitize_dup(message, TL_MSG_MAX) : NULL;
+        r->api_message = message ? apilogin_sanitize_dup(message, TL_MSG_MAX) : NULL;
         if (!r->api_code || (message && !r->api_message))
                 return -ENOMEM;
         return 0;
@@ -209,7 +164,7 @@ static int tl_success(const struct apilogin_login_in *in, const struct apilogin_
         const cJSON *dn = cJSON_GetObjectItemCaseSensitive(prp, "display_name");
         char msg[TL_MSG_MAX];
 
-        if (!str_ok(eid, TL_EID_MAX) || !str_ok(au, TL_NAME_MAX))
+        if (!apilogin_json_str_ok(eid, TL_EID_MAX) || !apilogin_json_str_ok(au, TL_NAME_MAX))
                 return malformed(r, resp->status);
         if (!in->user || !ascii_caseeq(au->valuestring, in->user)) {
                 /* The remote name is fine for syslog (sanitized by fail); the token never. */
@@ -221,7 +176,7 @@ static int tl_success(const struct apilogin_login_in *in, const struct apilogin_
         r->remote_id = strdup(au->valuestring);
         if (!r->token || !r->remote_id)
                 return -ENOMEM;
-        if (cJSON_IsObject(prp) && str_ok(dn, TL_NAME_MAX) && gecos_ok(dn->valuestring) &&
+        if (cJSON_IsObject(prp) && apilogin_json_str_ok(dn, TL_NAME_MAX) && apilogin_gecos_ok(dn->valuestring) &&
             !(r->display_name = strdup(dn->valuestring)))
                 return -ENOMEM;
         r->expires_at = 0; /* lives as long as it is kept alive */
@@ -232,7 +187,7 @@ static int tl_success(const struct apilogin_login_in *in, const struct apilogin_
 static int tl_login_reply(const struct apilogin_login_in *in,
                           const struct apilogin_http_resp *resp, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *j = NULL;
         const cJSON *err;
         long n = 0;
         int ret;
@@ -244,7 +199,7 @@ static int tl_login_reply(const struct apilogin_login_in *in,
                 ret = malformed(r, resp->status);
         } else {
                 err = cJSON_GetObjectItemCaseSensitive(j, "error");
-                if (err && !int_value(err, &n))
+                if (err && !apilogin_json_int(err, &n))
                         ret = malformed(r, resp->status);
                 else if (n != 0)
                         ret = tl_error(in, j, n, r);
@@ -288,7 +243,7 @@ static int form_post(const char *url, const char *prefix, const char *json, cons
  * error 4, so it is never sent. */
 static int tl_login_request(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
 {
-        _cleanup_(json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
         _cleanup_erase_free_ char *json = NULL;
 
         if (!in->url || !in->user || !in->user[0] || !in->secret ||
@@ -352,7 +307,7 @@ static int tl_evts(const struct apilogin_session_creds *c, const cJSON *j, long 
         char code[32];
         long n = 0;
 
-        if (!cJSON_IsObject(j) || (err && !int_value(err, &n)))
+        if (!cJSON_IsObject(j) || (err && !apilogin_json_int(err, &n)))
                 return malformed(r, status);
         if (n != 0) {
                 rule = rule_find(n);
@@ -373,7 +328,7 @@ static int tl_refresh_reply(const struct apilogin_provider_cfg *p,
                             const struct apilogin_session_creds *c,
                             const struct apilogin_http_resp *resp, struct apilogin_result *r)
 {
-        _cleanup_(json_freep) cJSON *j = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *j = NULL;
         int ret;
 
         apilogin_result_clear(r);

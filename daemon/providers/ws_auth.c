@@ -48,11 +48,6 @@ static const struct wa_code {
         { 12, APILOGIN_SERVICE_ERR, "credentials missing" },
 };
 
-static void json_freep(cJSON **j)
-{
-        apilogin_json_delete_wipe(*j);
-}
-
 /* The role users = gives name ("admin" or "user"), NULL if the name is not in the map. */
 static const char *wa_role(const struct apilogin_provider_cfg *p, const char *name)
 {
@@ -75,12 +70,6 @@ static bool int_value(const cJSON *v, long *ret)
                 return false;
         *ret = (long)v->valuedouble;
         return true;
-}
-
-static bool str_ok(const cJSON *v, size_t max)
-{
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] &&
-               strnlen(v->valuestring, max + 1) <= max;
 }
 
 static int fail(struct apilogin_result *r, enum apilogin_outcome o, const char *code,
@@ -139,7 +128,7 @@ static int wa_success(const char *role, const cJSON *j, struct apilogin_result *
         char code[40];
 
         if (!int_value(cJSON_GetObjectItemCaseSensitive(j, "previleges"), &priv) ||
-            !str_ok(tok, WA_TOKEN_MAX))
+            !apilogin_json_str_ok(tok, WA_TOKEN_MAX))
                 return fail(r, APILOGIN_UNAVAIL, NULL, "malformed reply");
         if (priv != wa_privileges(role)) {
                 (void)snprintf(code, sizeof(code), "previleges %ld", priv);
@@ -150,7 +139,7 @@ static int wa_success(const char *role, const cJSON *j, struct apilogin_result *
         r->role = strdup(role);
         if (!r->token || !r->role)
                 return -ENOMEM;
-        if (str_ok(http, WA_TOKEN_MAX)) {
+        if (apilogin_json_str_ok(http, WA_TOKEN_MAX)) {
                 r->extra[0].key = strdup("tokenForHttpServer");
                 r->extra[0].value = strdup(http->valuestring);
                 if (!r->extra[0].key || !r->extra[0].value)
@@ -166,7 +155,7 @@ static int wa_success(const char *role, const cJSON *j, struct apilogin_result *
 static int wa_login_request(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
 {
         const char *role = wa_role(in->p, in->user);
-        _cleanup_(json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
         struct apilogin_http_req req = { 0 };
 
         if (!role)
@@ -198,7 +187,7 @@ static int wa_login_request(const struct apilogin_login_in *in, struct apilogin_
 static int wa_login_reply(const struct apilogin_login_in *in,
                           const struct apilogin_http_resp *resp, struct apilogin_result *ret)
 {
-        _cleanup_(json_freep) cJSON *j = apilogin_json_parse(resp);
+        _cleanup_(apilogin_json_freep) cJSON *j = apilogin_json_parse(resp);
         const char *role = wa_role(in->p, in->user);
         long code;
         int r;
