@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <keyutils.h>
 
@@ -28,7 +29,8 @@
          KEY_USR_SETATTR)
 
 struct keyring {
-        key_serial_t ring;
+        key_serial_t ring;  /* 0 until created */
+        char dir[4096];     /* run_dir/sessions */
 };
 
 static int ring_name_valid(const char *s, size_t len)
@@ -106,30 +108,29 @@ static int ring_create(const char *dir, char *name, key_serial_t *ret)
 
 int keyring_open(const char *run_dir, struct keyring **ret)
 {
-        char dir[4096], name[RING_NAME_LEN + 1];
-        key_serial_t ring = -1;
-        struct keyring *k;
+        char name[RING_NAME_LEN + 1];
+        _cleanup_free_ struct keyring *k = calloc(1, sizeof(*k));
+        key_serial_t ring;
         int r;
 
-        if ((size_t)snprintf(dir, sizeof(dir), "%s/sessions", run_dir) >= sizeof(dir))
+        if (!k)
+                return -ENOMEM;
+        if ((size_t)snprintf(k->dir, sizeof(k->dir), "%s/sessions", run_dir) >= sizeof(k->dir))
                 return -ENAMETOOLONG;
-        r = read_name(dir, name);
+        r = read_name(k->dir, name);
         if (r == 0) {
                 ring = keyctl_search(KEY_SPEC_USER_KEYRING, "keyring", name, 0);
                 r = ring < 0 ? negative_errno() : 0;
+                if (r == 0)
+                        k->ring = ring;
+        } else if (keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 0) < 0) {
+                r = negative_errno(); /* no keyring support at all */
         }
-        /* No instance yet, or its keyring is gone (e.g. a reboot): a new one. Anything
-         * else (no keyring support at all) is the caller's to report. */
-        if (r == -ENOENT || r == -EBADMSG || r == -ENOKEY || r == -EKEYEXPIRED ||
-            r == -EKEYREVOKED)
-                r = ring_create(dir, name, &ring);
-        if (r < 0)
+        /* No instance yet, or its keyring is gone (a reboot): created when needed. */
+        if (r < 0 && r != -ENOENT && r != -EBADMSG && r != -ENOKEY && r != -EKEYEXPIRED &&
+            r != -EKEYREVOKED)
                 return r;
-        k = calloc(1, sizeof(*k));
-        if (!k)
-                return -ENOMEM;
-        k->ring = ring;
-        *ret = k;
+        *ret = TAKE_PTR(k);
         return 0;
 }
 
@@ -137,6 +138,19 @@ struct keyring *keyring_free(struct keyring *k)
 {
         free(k);
         return NULL;
+}
+
+int keyring_discard(struct keyring *k)
+{
+        char path[4096 + sizeof(ID_FILE)];
+
+        if (k->ring == 0)
+                return 0;
+        if (keyctl_unlink(k->ring, KEY_SPEC_USER_KEYRING) < 0 && errno != ENOENT)
+                return negative_errno();
+        k->ring = 0;
+        snprintf(path, sizeof(path), "%s/%s", k->dir, ID_FILE);
+        return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
 static int key_desc(const char *user, char *buf, size_t n)
@@ -154,6 +168,8 @@ static int key_find(struct keyring *k, const char *user, key_serial_t *ret)
 
         if (r < 0)
                 return r;
+        if (k->ring == 0)
+                return -ENOKEY;
         key = keyctl_search(k->ring, "user", desc, 0);
         if (key < 0) {
                 r = negative_errno();
@@ -175,6 +191,13 @@ int keyring_store(struct keyring *k, const char *user, const char *secret, unsig
                 return r;
         if (len == 0 || len > APILOGIN_SECRET_MAX)
                 return -EINVAL;
+        if (k->ring == 0) {
+                char name[RING_NAME_LEN + 1];
+
+                r = ring_create(k->dir, name, &k->ring);
+                if (r < 0)
+                        return r;
+        }
         /* The kernel gives a new user key possessor rights and user view only, so the
          * secret is never readable by anyone else, not even before the setperm. */
         key = add_key("user", desc, secret, len, k->ring);

@@ -5,8 +5,8 @@
  *
  * Each secret is a "user" key described "apilogin:USER", possessor/user (root) only, with
  * a timeout (keyring_store). The keys live in a keyring of this daemon instance,
- * "apilogind:<16 hex>", linked into root's user keyring (@u), which outlives the process:
- * a restarted daemon finds its keys again. The instance name is kept in
+ * "apilogind:<16 hex>", made at the first need and linked into root's user keyring (@u),
+ * which outlives the process: a restarted daemon finds its keys again. The instance name is kept in
  * run_dir/sessions/.keyring (root 0600; not a secret), so daemons with different run_dirs
  * (tests in namespaces, several configs side by side) never see each other's keys, and a
  * reboot (which empties /run and the keyrings alike) starts afresh. This file never logs. */
@@ -20,13 +20,18 @@
 
 struct keyring;
 
-/* Find this instance's keyring (name from run_dir/sessions/.keyring), or create it and
- * record its name. 0, or -errno: -ENOSYS/-EPERM/-EACCES when the kernel keyring cannot be
- * used here (seccomp, no CONFIG_KEYS), -errno from the file. */
+/* A handle on this instance's keyring: the one named in run_dir/sessions/.keyring when it
+ * still exists; otherwise it is created (and its name recorded) by the first
+ * keyring_store. 0, -ENOMEM, or -errno when the kernel keyring cannot be used here
+ * (-ENOSYS/-EPERM/-EACCES: seccomp, no CONFIG_KEYS). */
 int keyring_open(const char *run_dir, struct keyring **ret);
 
 /* Forget the handle; the keys stay. Accepts NULL; returns NULL. */
 struct keyring *keyring_free(struct keyring *k);
+
+/* Unlink the instance keyring (and every key in it) and delete its name file: for a clean
+ * stop with no sessions left. 0 or -errno. */
+int keyring_discard(struct keyring *k);
 
 /* Store (or replace) user's secret with a timeout of timeout_s seconds. 0 or -errno. */
 int keyring_store(struct keyring *k, const char *user, const char *secret, unsigned timeout_s);

@@ -54,6 +54,7 @@ struct sessions {
         struct keyring *kr;     /* NULL: no kernel keyring here, so no re-login */
         struct refresh *rf;
         struct pidwatch *pw;
+        bool loaded;            /* the records have been loaded */
 };
 
 #define LIST_UNLINK(head, x)                           \
@@ -682,6 +683,7 @@ static void load_cb(void *userdata, struct user_state *u)
         if (!u->has_token)
                 return;
         /* The daemon may have died between two writes: make the files match the record. */
+        (void)tokenfile_tidy(s->d->cfg, u->uid);
         r = tokenfile_write(s->d->cfg, u, path, sizeof(path));
         if (r < 0)
                 dlog_warn("Failed to rewrite the token file of %s: %s, ignoring", u->name,
@@ -722,6 +724,7 @@ int sessions_new(struct apilogind *d, struct sessions **ret)
                 return r;
         }
         r = record_load_all(d->cfg, load_cb, s, &bad);
+        s->loaded = true;
         if (r < 0)
                 dlog_warn("Failed to read the session records in %s/sessions: %s, ignoring",
                           d->cfg->run_dir, strerror(-r));
@@ -750,6 +753,9 @@ struct sessions *sessions_free(struct sessions *s)
                         refresh_stop(s->rf, s->u[i]);
                 user_state_free(s->u[i]);
         }
+        /* Nothing left to renew: no keyring either (a restart makes one when needed). */
+        if (s->kr && s->loaded && s->n_u == 0)
+                (void)keyring_discard(s->kr);
         free(s->u);
         s->pw = pidwatch_free(s->pw);
         s->rf = refresh_free(s->rf);

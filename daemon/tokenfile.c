@@ -197,6 +197,46 @@ int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *
         return 0;
 }
 
+/* Whether name is a temp file apilogin_write_atomic left behind when the process died
+ * between creating and renaming it: "." NAME "." 8 hex digits, NAME one of ours. */
+static bool stale_temp(const char *name)
+{
+        static const char *const ours[] = { "token", "token.json" };
+        size_t len = strlen(name);
+
+        if (name[0] != '.' || len < 11 || name[len - 9] != '.' ||
+            strspn(name + len - 8, "0123456789abcdef") != 8)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(ours); i++)
+                if (len - 10 == strlen(ours[i]) && strncmp(name + 1, ours[i], len - 10) == 0)
+                        return true;
+        /* session records: ".NAME.json.XXXXXXXX" */
+        return len > 15 && strncmp(name + len - 14, ".json", 5) == 0;
+}
+
+/* Unlink the stale temp files in dir (a missing dir is fine). */
+static int remove_temps(const char *dir)
+{
+        struct dirent *de;
+        DIR *d = opendir(dir);
+
+        if (!d)
+                return errno == ENOENT ? 0 : negative_errno();
+        while ((de = readdir(d)))
+                if (stale_temp(de->d_name))
+                        (void)unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        return 0;
+}
+
+int tokenfile_tidy(const struct apilogin_config *cfg, uint32_t uid)
+{
+        char dir[4096];
+        int r = uid_dir(cfg, uid, dir, sizeof(dir));
+
+        return r < 0 ? r : remove_temps(dir);
+}
+
 int tokenfile_remove(const struct apilogin_config *cfg, uint32_t uid)
 {
         _cleanup_close_ int dfd = -1;
@@ -553,6 +593,7 @@ int record_load_all(const struct apilogin_config *cfg,
         r = sessions_dir(cfg, dir, sizeof(dir));
         if (r < 0)
                 return r;
+        (void)remove_temps(dir);
         d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : negative_errno();

@@ -82,6 +82,10 @@ void user_state_free(struct user_state *u);
 int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
                     char *ret_path, size_t pathsz);
 
+/* Remove the temp files a daemon killed in the middle of a write left in
+ * run_dir/users/UID (never the token files themselves). 0 or -errno. */
+int tokenfile_tidy(const struct apilogin_config *cfg, uint32_t uid);
+
 /* Delete run_dir/users/UID with everything in it. 0 (also when absent) or -errno. */
 int tokenfile_remove(const struct apilogin_config *cfg, uint32_t uid);
 
@@ -95,8 +99,9 @@ int record_delete(const struct apilogin_config *cfg, const char *name);
  * user state. 0, -EBADMSG (not a valid record), or -ENOMEM. */
 int record_parse(const char *text, size_t len, const char *name, struct user_state **ret);
 
-/* Call fn for every record in run_dir/sessions, handing it a new user state (fn takes it).
- * Files that cannot be read or parsed are skipped and counted in *ret_bad.
+/* Call fn for every record in run_dir/sessions, handing it a new user state (fn takes it),
+ * after removing the temp files a killed daemon may have left there. Files that cannot be
+ * read or parsed are skipped and counted in *ret_bad.
  * 0 (also when the directory is missing) or -errno from reading the directory. */
 int record_load_all(const struct apilogin_config *cfg,
                     void (*fn)(void *userdata, struct user_state *u), void *userdata,

@@ -454,3 +454,45 @@ refstat_ge() { [ "$(refstat "$1")" -ge "$2" ]; }
 
 # token_state_is USER STATE: token.json of USER says "state": STATE.
 token_state_is() { [ "$(token_json_get "$1" state)" = "$2" ]; }
+
+# token_json_matches USER STATE: token.json holds the token file's token and the state.
+# (Both files are replaced one after the other: poll it with wait_until.)
+token_json_matches() {
+        [ "$(token_json_get "$1" token)" = "$(cat "$(token_path "$1")")" ] &&
+                token_state_is "$1" "$2"
+}
+
+# token_differs USER TOKEN: the user's token file holds another (whole) token than TOKEN.
+token_differs() {
+        local t
+        t=$(cat "$(token_path "$1")" 2>/dev/null) && [ -n "$t" ] && [ "$t" != "$2" ]
+}
+
+# keyring_cleanup: unlink the keyring of the test's daemon from root's user keyring (the
+# kernel keyring is not namespaced, so it would outlive the test). For EXIT traps.
+keyring_cleanup() {
+        python3 - <<'PY' 2>/dev/null
+import ctypes
+k = ctypes.CDLL("libkeyutils.so.1")
+k.keyctl_search.restype = ctypes.c_long
+try:
+    ring = open("/run/apilogin/sessions/.keyring").read().strip()
+except OSError:
+    raise SystemExit(0)
+r = k.keyctl_search(-4, b"keyring", ring.encode(), 0)
+if r > 0:
+    k.keyctl_unlink(ctypes.c_int(r), ctypes.c_int(-4))
+PY
+}
+
+# session_end NAME: end a session_bg session early by killing its command (the sleep):
+# pam_session then exits without closing, and its leader's death ends the session.
+session_end() {
+        local leader child
+        leader=$(eval echo "\${SESS_$1:-}")
+        [ -n "$leader" ] || return 0
+        child=$(pgrep -P "$leader")
+        [ -n "$child" ] && kill $child 2>/dev/null
+        wait "$leader" 2>/dev/null
+        return 0
+}
