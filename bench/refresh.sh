@@ -10,8 +10,11 @@
 #   - daemon CPU per refresh and in % of one core (utime + stime from /proc/PID/stat),
 #   - daemon RSS (VmRSS and its peak VmHWM),
 #   - and, at the end, how many of the N tokens are fresh (state valid, expiry ahead).
+# SPREAD 0 (the default) opens every session as fast as possible, like a fleet booted at
+# once: the refreshes then come in waves that the jitter spreads over 6 s; SPREAD 60 opens
+# them evenly over a token's lifetime, the steady state of a fleet that has run a while.
 # Runs inside a private namespace like the e2e tests. Build first (./scripts/build.sh).
-# Usage: bench/refresh.sh [USERS] [SECONDS]
+# Usage: bench/refresh.sh [USERS] [SECONDS] [SPREAD]
 set -u
 cd "$(dirname "$0")/.."
 export top_builddir=${top_builddir:-$PWD}
@@ -19,6 +22,7 @@ export top_builddir=${top_builddir:-$PWD}
 e2e_init "$@"
 N=${1:-10000}
 DUR=${2:-120}
+SPREAD=${3:-0}
 TTL=60
 CLIENTS=4
 CLIENT=$BUILD/bench/refresh_client
@@ -55,14 +59,14 @@ now() { date +%s.%N; }
 rss() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 TCK=$(getconf CLK_TCK)
 
-echo "# refresh: $N sessions, ${TTL}-second tokens, refapi at $REFAPI_URL ($(nproc) cores)"
+echo "# refresh: $N sessions (opened over ${SPREAD} s), ${TTL}-second tokens, refapi at $REFAPI_URL ($(nproc) cores)"
 per=$(((N + CLIENTS - 1) / CLIENTS))
 start=$(date +%s.%N)
 pids=()
 for c in $(seq 0 $((CLIENTS - 1))); do
         first=$((c * per))
         cnt=$((N - first < per ? N - first : per))
-        "$CLIENT" /run/apilogin/socket b "$first" "$cnt" > "$T/client$c.out" 2>&1 &
+        "$CLIENT" /run/apilogin/socket b "$first" "$cnt" "$SPREAD" > "$T/client$c.out" 2>&1 &
         pids+=($!)
 done
 for c in $(seq 0 $((CLIENTS - 1))); do
@@ -88,7 +92,8 @@ PY
 }
 k=0
 snap "$T/snap$k.json"
-[ -n "${PERF:-}" ] && { perf record -F 499 -g -p "$DAEMON_PID" -o "$T/perf.data" >/dev/null 2>&1 & perf_pid=$!; }
+[ -n "${STRACE:-}" ] && { strace -c -f -p "$DAEMON_PID" -o "$STRACE" & strace_pid=$!; }
+[ -n "${PERF:-}" ] && { perf record -F 2999 -g -p "$DAEMON_PID" -o "$T/perf.data" >/dev/null 2>&1 & perf_pid=$!; }
 t0=$(now)
 c0=$(cpu "$DAEMON_PID")
 r0=$(stat_of refresh_ok)
@@ -108,7 +113,8 @@ r1=$(stat_of refresh_ok)
 f1=$(stat_of refresh_fail)
 t1=$(now)
 el=$(echo "$t1 - $t0" | bc)
-[ -n "${PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; perf report -i "$T/perf.data" --no-children --stdio 2>/dev/null | grep -v "^$" | head -80 > "${PERF}"; }
+[ -n "${STRACE:-}" ] && { kill -INT "$strace_pid"; wait "$strace_pid"; echo "refreshes under strace: $((r1 - r0))" >> "$STRACE"; }
+[ -n "${PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; perf report -i "$T/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null | grep -v "^$" | head -30 > "${PERF}"; perf report -i "$T/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep -v "^$" | grep -v kernel.kallsyms | head -60 >> "${PERF}"; }
 fresh=$(python3 - "$N" <<'PY'
 import json, os, sys, time
 now, ok = time.time(), 0

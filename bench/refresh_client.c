@@ -2,9 +2,10 @@
  * of COUNT users PREFIX%05d (from FIRST on) it sends AUTH (password "pw-" + the name) and
  * OPEN (this process as the session leader) over the daemon's socket, as pam_apilogin.so
  * would, then prints one line and waits for SIGTERM, so that the sessions stay alive: the
- * daemon ends them when this process goes.
+ * daemon ends them when this process goes. With SPREAD (seconds) the sessions are opened
+ * at an even pace over that time instead of as fast as possible.
  *
- *   refresh_client SOCKET PREFIX FIRST COUNT */
+ *   refresh_client SOCKET PREFIX FIRST COUNT [SPREAD] */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,22 +54,28 @@ static int one_session(const char *sock, const char *user)
 int main(int argc, char **argv)
 {
         unsigned first, count, ok = 0, failed = 0;
+        double t0, spread = 0;
         char user[64];
-        double t0;
         sigset_t set;
         int sig;
 
-        if (argc != 5) {
-                fprintf(stderr, "usage: refresh_client SOCKET PREFIX FIRST COUNT\n");
+        if (argc != 5 && argc != 6) {
+                fprintf(stderr, "usage: refresh_client SOCKET PREFIX FIRST COUNT [SPREAD]\n");
                 return 2;
         }
         first = (unsigned)strtoul(argv[3], NULL, 10);
         count = (unsigned)strtoul(argv[4], NULL, 10);
+        if (argc == 6)
+                spread = strtod(argv[5], NULL);
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
         sigprocmask(SIG_BLOCK, &set, NULL);
         t0 = now_s();
         for (unsigned i = first; i < first + count; i++) {
+                double due = t0 + spread * (i - first) / (count ? count : 1), wait = due - now_s();
+
+                if (wait > 0)
+                        usleep((useconds_t)(wait * 1e6));
                 snprintf(user, sizeof(user), "%s%05u", argv[2], i);
                 if (one_session(argv[1], user) == 0)
                         ok++;

@@ -183,14 +183,13 @@ static const char *how_text(enum how h, bool keepalive)
  * rewrites the token files from it. */
 static void save(struct refresh *rf, struct user_state *u)
 {
-        char path[4096];
         int r;
 
         r = record_save(rf->d->cfg, u);
         if (r < 0)
                 dlog_warn("Failed to save the session record of %s: %s, ignoring", u->name,
                           strerror(-r));
-        r = tokenfile_write(rf->d->cfg, u, path, sizeof(path));
+        r = tokenfile_update(rf->d->cfg, u);
         if (r < 0)
                 dlog_err("Failed to write the token file of %s: %s", u->name, strerror(-r));
 }
@@ -210,6 +209,16 @@ static void mark_expired(struct refresh_job *j, const char *why)
 
 /* ---- the job's timer -------------------------------------------------------------------- */
 
+/* Timers due within the same slack share one wakeup of the loop, and their transfers the
+ * same polls: the due time is rounded up to a multiple of the slack, REFRESH_SLACK_MS or
+ * 5 % of the delay if that is less, so that short-lived tokens keep their margin. */
+static uint64_t with_slack(uint64_t now_ms, uint64_t delay_ms)
+{
+        uint64_t slack = delay_ms / 20 < REFRESH_SLACK_MS ? delay_ms / 20 : REFRESH_SLACK_MS;
+
+        return slack > 1 ? (now_ms + delay_ms + slack - 1) / slack * slack : now_ms + delay_ms;
+}
+
 static void job_arm(struct refresh_job *j, enum act act, int64_t delay_ms)
 {
         struct refresh *rf = j->rf;
@@ -217,7 +226,8 @@ static void job_arm(struct refresh_job *j, enum act act, int64_t delay_ms)
         j->act = act;
         if (delay_ms < 0)
                 delay_ms = 0;
-        if (loop_timer_set(rf->d->loop, &j->timer, apilogin_now_ms() + (uint64_t)delay_ms) < 0)
+        if (loop_timer_set(rf->d->loop, &j->timer,
+                           with_slack(apilogin_now_ms(), (uint64_t)delay_ms)) < 0)
                 dlog_err("Failed to plan the renewal of the token of %s: %s", j->u->name,
                          strerror(ENOMEM));
 }

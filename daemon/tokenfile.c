@@ -6,9 +6,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,83 @@ void user_state_free(struct user_state *u)
         free(u);
 }
 
+/* ---- whole-file writes ------------------------------------------------------------------ */
+
+/* Whether fsync means anything for files under run_dir: not on tmpfs or ramfs (/run),
+ * whose files die with the machine anyway; a killed daemon never needs it, since the page
+ * cache outlives the process. Asked once per run_dir (the daemon has one). */
+static bool wants_sync(const char *run_dir)
+{
+        static char cached[4096];
+        static bool sync = true;
+        struct statfs sf;
+
+        if (cached[0] && strcmp(cached, run_dir) == 0)
+                return sync;
+        sync = !(statfs(run_dir, &sf) == 0 &&
+                 (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC));
+        snprintf(cached, sizeof(cached), "%s", run_dir);
+        return sync;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* Replace dfd/name with len bytes of data, as apilogin_write_atomic does: a new temp file
+ * beside it (O_EXCL, never through a symlink), owned by uid:gid (uid -1: root), renamed
+ * over name, so a reader sees the old file or the new one, whole. Leaner, for the files
+ * rewritten at every renewal: the caller opens the directory once for several files, and
+ * fsync only with sync. Every file here is 0600: created so (the daemon's umask 077 keeps
+ * owner bits), so no fchmod. On failure the temp file is removed, the old file untouched. */
+static int write_at(int dfd, const char *name, const char *data, size_t len, uid_t uid,
+                    gid_t gid, bool sync)
+{
+        char tmp[APILOGIN_NAME_MAX + 32];
+        int fd = -1, r = 0;
+
+        for (int i = 0; i < 100 && fd < 0; i++) {
+                snprintf(tmp, sizeof(tmp), ".%s.%08lx", name, (unsigned long)random());
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        if (fd < 0)
+                return -EEXIST;
+        if (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)
+                r = negative_errno();
+        r = r ?: write_all(fd, data, len);
+        if (r == 0 && sync && fsync(fd) < 0)
+                r = negative_errno();
+        if (close(fd) < 0 && r == 0)
+                r = negative_errno();
+        if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        return sync && fsync(dfd) < 0 ? negative_errno() : 0;
+}
+
+static int open_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
 /* ---- token files ---------------------------------------------------------------------- */
 
 static int path_join(char *buf, size_t n, const char *a, const char *b)
@@ -165,12 +244,28 @@ static char *token_json(const struct user_state *u)
         return ok ? apilogin_json_print_wipe(o) : NULL;
 }
 
-int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
-                    char *ret_path, size_t pathsz)
+/* token, then token.json, into the existing directory dir. */
+static int write_token_files(const struct apilogin_config *cfg, const struct user_state *u,
+                             const char *dir)
 {
         gid_t gid = apilogin_uid_hash(cfg->group ? cfg->group : "apilogin-users", cfg->uid_min,
                                       cfg->uid_max, 0);
-        _cleanup_erase_free_ char *json = NULL;
+        _cleanup_erase_free_ char *json = token_json(u);
+        _cleanup_close_ int dfd = open_dir(dir);
+        bool sync = wants_sync(cfg->run_dir);
+        int r;
+
+        if (dfd < 0)
+                return dfd;
+        if (!json)
+                return -ENOMEM;
+        r = write_at(dfd, "token", u->tok.token, strlen(u->tok.token), u->uid, gid, sync);
+        return r ?: write_at(dfd, "token.json", json, strlen(json), u->uid, gid, sync);
+}
+
+int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
+                    char *ret_path, size_t pathsz)
+{
         char users[4096], dir[4096], path[4096];
         int r;
 
@@ -183,21 +278,26 @@ int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *
                 r = -ENAMETOOLONG;
         r = r ?: apilogin_mkdir_owned(users, 0755, (uid_t)-1, (gid_t)-1);
         r = r ?: apilogin_mkdir_owned(dir, 0755, (uid_t)-1, (gid_t)-1);
-        r = r ?: apilogin_write_atomic(dir, "token", u->tok.token, strlen(u->tok.token), 0600,
-                                       u->uid, gid);
-        if (r < 0)
-                return r;
-        json = token_json(u);
-        if (!json)
-                return -ENOMEM;
-        r = apilogin_write_atomic(dir, "token.json", json, strlen(json), 0600, u->uid, gid);
+        r = r ?: write_token_files(cfg, u, dir);
         if (r < 0)
                 return r;
         strcpy(ret_path, path);
         return 0;
 }
 
-/* Whether name is a temp file apilogin_write_atomic left behind when the process died
+int tokenfile_update(const struct apilogin_config *cfg, const struct user_state *u)
+{
+        char dir[4096], path[4096];
+        int r;
+
+        if (!u->has_token || !u->tok.token)
+                return -EINVAL;
+        r = uid_dir(cfg, u->uid, dir, sizeof(dir));
+        r = r ?: write_token_files(cfg, u, dir);
+        return r == -ENOENT ? tokenfile_write(cfg, u, path, sizeof(path)) : r;
+}
+
+/* Whether name is a temp file a write (write_at) left behind when the process died
  * between creating and renaming it: "." NAME "." 8 hex digits, NAME one of ours. */
 static bool stale_temp(const char *name)
 {
@@ -336,6 +436,7 @@ int record_save(const struct apilogin_config *cfg, const struct user_state *u)
 {
         _cleanup_json_ cJSON *o = record_to_json(u);
         _cleanup_erase_free_ char *text = NULL;
+        _cleanup_close_ int dfd = -1;
         char dir[4096], name[APILOGIN_NAME_MAX + 8];
         int r;
 
@@ -348,10 +449,15 @@ int record_save(const struct apilogin_config *cfg, const struct user_state *u)
         if (r < 0)
                 return r;
         snprintf(name, sizeof(name), "%s.json", u->name);
-        r = apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
-        if (r < 0)
-                return r;
-        return apilogin_write_atomic(dir, name, text, strlen(text), 0600, (uid_t)-1, (gid_t)-1);
+        dfd = open_dir(dir);
+        if (dfd == -ENOENT) {
+                r = apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
+                dfd = r < 0 ? r : open_dir(dir);
+        }
+        if (dfd < 0)
+                return dfd;
+        return write_at(dfd, name, text, strlen(text), (uid_t)-1, (gid_t)-1,
+                        wants_sync(cfg->run_dir));
 }
 
 int record_delete(const struct apilogin_config *cfg, const char *name)

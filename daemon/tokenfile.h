@@ -7,7 +7,9 @@
  *   run_dir/users and run_dir/users/UID are root 0755.
  * - run_dir/sessions/NAME.json (root 0600, directory 0700): the user's token state
  *   (refresh credential included) and sessions, so a restarted daemon loses nothing.
- * Every file is replaced atomically (apilogin_write_atomic). This file never logs. */
+ * Every file is replaced atomically: a temp file beside it, renamed over it (as
+ * apilogin_write_atomic does; fsync where the file system keeps files across a crash, not
+ * on tmpfs). This file never logs. */
 #pragma once
 
 #include <stdbool.h>
@@ -81,6 +83,11 @@ void user_state_free(struct user_state *u);
  * 0 or -errno (-ENAMETOOLONG if the path does not fit). */
 int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
                     char *ret_path, size_t pathsz);
+
+/* Rewrite u's token and token.json after a renewal: like tokenfile_write, without
+ * re-checking the directories (made by tokenfile_write at OPEN; remade if missing).
+ * 0 or -errno. */
+int tokenfile_update(const struct apilogin_config *cfg, const struct user_state *u);
 
 /* Remove the temp files a daemon killed in the middle of a write left in
  * run_dir/users/UID (never the token files themselves). 0 or -errno. */

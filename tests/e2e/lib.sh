@@ -485,14 +485,25 @@ if r > 0:
 PY
 }
 
-# session_end NAME: end a session_bg session early by killing its command (the sleep):
-# pam_session then exits without closing, and its leader's death ends the session.
+# session_end NAME: end a session_bg session early by killing its command (sh and the
+# sleep it runs): pam_session then exits without closing, and its leader's death ends the
+# session.
 session_end() {
-        local leader child
+        local leader c
         leader=$(eval echo "\${SESS_$1:-}")
         [ -n "$leader" ] || return 0
-        child=$(pgrep -P "$leader")
-        [ -n "$child" ] && kill $child 2>/dev/null
+        for c in $(pgrep -P "$leader"); do
+                kill $(pgrep -P "$c") "$c" 2>/dev/null
+        done
         wait "$leader" 2>/dev/null
         return 0
+}
+
+# descendants PID: the children and grandchildren of PID (a session's sh and its command).
+descendants() {
+        local c
+        for c in $(pgrep -P "$1"); do
+                echo "$c"
+                pgrep -P "$c"
+        done
 }

@@ -32,7 +32,7 @@ CONF
 cp "$T/apilogin.conf" "$T/good.conf"
 daemon_start || exit 1
 for i in $(seq -w 0 $((N - 1))); do
-        session_bg "u$i" apilogin-test "u$i" "pw-$i-7Qx" 50
+        session_bg "u$i" apilogin-test "u$i" "pw-$i-7Qx" 150
 done
 ready=0
 for i in $(seq -w 0 $((N - 1))); do wait_until 5 token_ready "u$i" && ready=$((ready + 1)); done
@@ -113,7 +113,24 @@ rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 DAEMON_PID=
 check "SIGTERM stops the daemon with status 0 in ${ms} ms (< 4 s)" [ "$rc" = 0 -a "$ms" -lt 4000 ]
-daemon_start || exit 1
+# This start as systemd would run it (Type=notify, WatchdogSec=): READY=1, then
+# WATCHDOG=1 from the loop at half the interval.
+python3 - "$T/notify.sock" "$T/notify.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(4096) + b"\n")
+PY
+notify_pid=$!
+wait_until 3 test -S "$T/notify.sock"
+NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000 daemon_start || exit 1
+check "sd_notify READY=1 once the sessions are loaded" wait_until 3 grep -q "READY=1" "$T/notify.txt"
+sleep 1
+check "WATCHDOG=1 every 200 ms with WATCHDOG_USEC=400000: $(grep -c WATCHDOG=1 "$T/notify.txt") in ~1 s" \
+        [ "$(grep -c WATCHDOG=1 "$T/notify.txt")" -ge 4 ]
+kill "$notify_pid"
 check "the next start loads all $N sessions" \
         [ "$(grep -c "Loaded $N session(s) of $N user(s)" "$T/daemon.log")" = 7 ]
 for i in $(seq -w 0 $((N - 1))); do session_end "u$i"; done

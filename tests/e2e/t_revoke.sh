@@ -27,12 +27,12 @@ session_bg a apilogin-test alice "$PW" 60
 check "alice's session opened" wait_until 5 token_ready alice
 session_bg b apilogin-gps bob "$BOB_TOKEN" 60
 check "bob's session opened" wait_until 5 token_ready bob
-child=$(pgrep -P "$SESS_b")
+child=$(descendants "$SESS_b")
 { kill -KILL "$SESS_b"; wait "$SESS_b"; } 2>/dev/null
 check "bob's session ended when its leader was killed: core/logout called" \
         wait_until 5 refstat_ge logout_token_login_ok 2
 check "its token files are gone" wait_until 2 test ! -e "$tf"
-[ -n "$child" ] && kill "$child" 2>/dev/null
+[ -n "$child" ] && kill $child 2>/dev/null
 check "alice's session (leader alive) is untouched" test -s "$(token_path alice)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
 c0=$(cpu_ticks)
@@ -43,11 +43,11 @@ check "0 % CPU while nothing is due (a watched leader, a 24 h token): $(($(cpu_t
 # 3. A leader that dies while the daemon is down is found at the restart.
 session_bg c apilogin-gps bob "$BOB_TOKEN" 60
 check "bob's new session opened" wait_until 5 token_ready bob
-child=$(pgrep -P "$SESS_c")
+child=$(descendants "$SESS_c")
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 { kill -KILL "$SESS_c"; wait "$SESS_c"; } 2>/dev/null
-[ -n "$child" ] && kill "$child" 2>/dev/null
+[ -n "$child" ] && kill $child 2>/dev/null
 sleep 0.2
 check "the files of both users survive the daemon's death" \
         test -s "$(token_path alice)" -a -s "$tf"
@@ -62,8 +62,8 @@ out=$("$BUILD/cli/apiloginctl" --config "$T/apilogin.conf" sessions 2>&1)
 check "the daemon still lists alice's session" grep -q "^alice " <<<"$out"
 
 # alice's leader ends normally at last.
-child=$(pgrep -P "$SESS_a")
-[ -n "$child" ] && kill "$child" 2>/dev/null
+child=$(descendants "$SESS_a")
+[ -n "$child" ] && kill $child 2>/dev/null
 wait "$SESS_a" 2>/dev/null
 check "alice's files are gone once her leader is gone" wait_until 5 test ! -e "$(token_path alice)"
 check "no log holds a secret" logs_clean "$PW" "$BOB_TOKEN"
