@@ -138,7 +138,7 @@ static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
         }
         r = l->lkey ? lockout_reset(d->lockout, l->lkey, l->rhost) : 0;
         if (r < 0)
-                dlog_warn("Failed to save the lockout file: %s, ignoring", strerror(-r));
+                dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
         r = sessions_set_pending(d->sessions, l->user, *ret_uid, &l->res, p->name,
                                  endpoint_url(l));
         r = r ?: sessions_keep_secret(d->sessions, l->user, l->secret); /* re-login */
