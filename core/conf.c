@@ -74,7 +74,7 @@ struct key_def {
         bool unbuilt;                 /* accepted with a warning, feature not built yet */
 };
 
-enum { N_GKEYS = 19, N_PKEYS = 10 };
+enum { N_GKEYS = 20, N_PKEYS = 10 };
 enum { GK_PROVIDERS = 0 }; /* index in global_keys */
 
 struct parser {
@@ -375,22 +375,50 @@ static int parse_age(struct parser *p, const struct key_def *k, void *obj, const
         return parse_duration_in(p, k->name, v, 1, AGE_MAX_S, FIELD(obj, k->off, uint64_t));
 }
 
+/* "N/DURATION" or "off" into *max and *window, or the error for key k. */
+static int parse_lockout_rule(struct parser *p, const struct key_def *k, const char *v,
+                              unsigned *max, uint64_t *window)
+{
+        int r = apilogin_lockout_parse(v, max, window);
+
+        if (r == -EINVAL)
+                return fail(p, p->lineno, k->name,
+                            "invalid value '%.80s' (use N/DURATION such as 5/15m, or off)", v);
+        if (r < 0 || *window > LOCKOUT_WINDOW_MAX_S)
+                return fail(p, p->lineno, k->name,
+                            "'%.80s' out of range (N from 0 to %u, duration from 1s to 30d)", v,
+                            APILOGIN_LOCKOUT_MAX_TRIES);
+        return 0;
+}
+
 static int parse_lockout(struct parser *p, const struct key_def *k, void *obj, const char *v)
 {
         struct apilogin_config *c = obj;
         uint64_t window;
         unsigned max;
-        int r = apilogin_lockout_parse(v, &max, &window);
+        int r = parse_lockout_rule(p, k, v, &max, &window);
 
-        if (r == -EINVAL)
-                return fail(p, p->lineno, k->name,
-                            "invalid value '%.80s' (use N/DURATION such as 5/15m, or off)", v);
-        if (r < 0 || window > LOCKOUT_WINDOW_MAX_S)
-                return fail(p, p->lineno, k->name,
-                            "'%.80s' out of range (N from 0 to %u, duration from 1s to 30d)", v,
-                            APILOGIN_LOCKOUT_MAX_TRIES);
+        if (r < 0)
+                return r;
         c->lockout_max = max;
         c->lockout_window_s = window;
+        return 0;
+}
+
+/* The per-name threshold (the lockout above is per name and source, see daemon/lockout.h). */
+static int parse_lockout_user(struct parser *p, const struct key_def *k, void *obj,
+                              const char *v)
+{
+        struct apilogin_config *c = obj;
+        uint64_t window;
+        unsigned max;
+        int r = parse_lockout_rule(p, k, v, &max, &window);
+
+        if (r < 0)
+                return r;
+        c->lockout_user_set = true;
+        c->lockout_user_max = max;
+        c->lockout_user_window_s = window;
         return 0;
 }
 
@@ -557,6 +585,7 @@ static const struct key_def global_keys[N_GKEYS] = {
         { .name = "offline_max_age", .parse = parse_age, .off = GOFF(offline_max_age_s),
           .unbuilt = true },
         { .name = "lockout", .parse = parse_lockout },
+        { .name = "lockout_user", .parse = parse_lockout_user },
         { .name = "first_login_from", .parse = parse_list, .off = GOFF(first_login_from),
           .tok_ok = word_ok, .what = "program name" },
         { .name = "services", .parse = parse_list, .off = GOFF(services), .tok_ok = word_ok,

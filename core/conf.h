@@ -70,6 +70,9 @@ struct apilogin_config {
         uint64_t offline_max_age_s;       /* default 3d */
         unsigned lockout_max;             /* default 5; 0 = lockout off */
         uint64_t lockout_window_s;        /* default 15m */
+        bool lockout_user_set;            /* lockout_user given; else LOCKOUT_USER_FACTOR x */
+        unsigned lockout_user_max;        /* per name over every source; 0 = off */
+        uint64_t lockout_user_window_s;
         struct apilogin_strv first_login_from;
         struct apilogin_strv services;    /* empty = every service */
         bool enumerate;                   /* default no */

@@ -1,51 +1,110 @@
-/* lockout.h: apilogind's local lockout. Per login name it counts wrong passwords (only
- * AUTH_ERR answers count) in a window that starts at the first failure; a name with
- * lockout_max failures inside lockout_window_s is refused without contacting any API. The
- * counters survive a restart in state_dir/private/lockout (root 0600), one line per name:
- * "name count first_failure_unix_time". At most LOCKOUT_MAX_NAMES names are kept (the
- * oldest are dropped); unparsable lines are ignored. This file never logs. */
+/* lockout.h: apilogind's local lockout. It counts wrong passwords (only answers from a
+ * provider: local refusals never reach it) twice: per (name, source) and per name over all
+ * sources. The source is PAM_RHOST, "" for a request without one (console); only its first
+ * LOCKOUT_RHOST_KEY_MAX bytes count (longer ones share a counter, which can only merge
+ * budgets, never split them). Names are keys as the provider compares them: the caller
+ * folds case with lockout_key() where the API ignores it.
+ *
+ * A counter's window starts at its first failure; with max failures inside the window the
+ * (name, source) or the name is locked until the window closes. The source threshold is
+ * the low one: a guesser at one address locks itself out (for that name) long before the
+ * name is locked for everybody. A success resets both counters of (name, source).
+ *
+ * The table holds at most lockout_max_entries() live counters (LOCKOUT_MAX_ENTRIES unless
+ * lockout_set_max_entries() says otherwise). Only counters whose window has closed are ever
+ * evicted, so spraying names cannot flush a victim's counter. When the table is full of
+ * live counters a failure still counts in the counters that exist (the name's counter
+ * keeps counting from new sources), but no new counter is created: a new name is not
+ * counted until a counter expires (lockout_fail() returns LOCKOUT_TABLE_FULL). The other
+ * choices were worse: refusing unknown names would lock out every user, evicting live
+ * counters would unlock the victim.
+ *
+ * Persistence: an append-only journal of fixed-size records (LOCKOUT_RECORD_SIZE bytes,
+ * each with a magic and a checksum) in dir/file, root 0600 in a 0700 dir. Each change of a
+ * counter appends one record (one write() per operation, no fsync): O(1) per failure. A
+ * daemon crash loses nothing (the kernel has the bytes); a power loss may lose the last
+ * seconds of counts. lockout_load() replays the journal; corrupt, truncated or misaligned
+ * records are skipped. The journal is rewritten from the live table (atomically, with
+ * fsync) when stale records outnumber live counters (and at least LOCKOUT_COMPACT_MIN),
+ * and after a load that skipped anything. This file never logs. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOCKOUT_MAX_NAMES 10000
+#include "conf.h"
+
+#define LOCKOUT_MAX_ENTRIES 16384
+#define LOCKOUT_RHOST_KEY_MAX 127
+#define LOCKOUT_RECORD_SIZE 416
+#define LOCKOUT_COMPACT_MIN 4096
+/* The per-name threshold when lockout_user is not set: this many times the source one. */
+#define LOCKOUT_USER_FACTOR 4
+
+/* lockout_fail() could not create a counter: the table is full of live ones. */
+#define LOCKOUT_TABLE_FULL 1
 
 struct lockout;
 
-/* A new, empty table that persists to dir/name (dir is created 0700 if missing when
- * saving). dir and name may be NULL: a table that is never saved (tests). 0 or -ENOMEM. */
-int lockout_new(const char *dir, const char *name, struct lockout **ret);
+struct lockout_limits {
+        unsigned source_max;            /* per (name, source); 0 = not counted */
+        uint64_t source_window_s;
+        unsigned name_max;              /* per name, every source; 0 = not counted */
+        uint64_t name_window_s;
+};
 
-/* Free; accepts NULL; returns NULL. */
+enum lockout_verdict {
+        LOCKOUT_OPEN,                   /* not locked */
+        LOCKOUT_SOURCE,                 /* this name from this source */
+        LOCKOUT_NAME,                   /* this name from everywhere */
+};
+
+/* The limits of a config: `lockout` per source, `lockout_user` per name (by default
+ * LOCKOUT_USER_FACTOR times `lockout`, capped, with the same window; off with it). */
+void lockout_limits_from_config(const struct apilogin_config *cfg, struct lockout_limits *ret);
+
+/* Whether the provider type matches names without case (so the counters fold case). */
+bool lockout_type_folds_case(enum apilogin_ptype t);
+
+/* The counter key of name: a copy, ASCII-lowercased when fold. NULL on ENOMEM. */
+char *lockout_key(const char *name, bool fold);
+
+/* A new, empty table journaled in dir/file (dir created 0700 when first written). dir and
+ * file may be NULL: a table that is never saved (tests). 0 or -ENOMEM. */
+int lockout_new(const char *dir, const char *file, struct lockout **ret);
+
+/* Free (closing the journal); accepts NULL; returns NULL. */
 struct lockout *lockout_free(struct lockout *l);
 
-/* Read the persisted file into the table (a missing file is an empty table). Returns the
- * number of lines ignored (>= 0), or -errno when the file exists but cannot be read. */
+/* Set the most counters kept (>= 2): only on an empty table (-EBUSY), else 0. */
+int lockout_set_max_entries(struct lockout *l, size_t max);
+size_t lockout_max_entries(const struct lockout *l);
+
+/* Replay the journal (a missing one is an empty table). Returns the number of records
+ * skipped (>= 0; any makes the next write compact), or -errno when it cannot be read. */
 int lockout_load(struct lockout *l);
 
-/* Parse text (len bytes, the file format) into the table, replacing nothing already there
- * except same names. Returns the number of lines ignored. Pure apart from the table. */
-int lockout_parse(struct lockout *l, const char *text, size_t len);
+/* Replay len bytes of journal into the table. Returns the number of records skipped. */
+int lockout_replay(struct lockout *l, const void *data, size_t len);
 
-/* The file format of the whole table, in a new string (caller frees), or NULL on ENOMEM. */
-char *lockout_format(const struct lockout *l);
+/* Whether name (a key) from rhost (NULL = "") is locked at now (unix seconds). */
+enum lockout_verdict lockout_check(const struct lockout *l, const struct lockout_limits *lim,
+                                   const char *name, const char *rhost, int64_t now);
 
-/* Whether name has max or more failures whose window (window_s seconds from its first
- * failure) is still open at now (unix seconds). max 0 = lockout off = false. */
-bool lockout_is_locked(const struct lockout *l, const char *name, unsigned max,
-                       uint64_t window_s, int64_t now);
+/* Count one failure of name from rhost at now in both counters (a counter whose window has
+ * closed starts afresh). 0, LOCKOUT_TABLE_FULL, -EINVAL for a name that is no valid key,
+ * or -errno from the journal (the counts are kept in memory anyway). */
+int lockout_fail(struct lockout *l, const struct lockout_limits *lim, const char *name,
+                 const char *rhost, int64_t now);
 
-/* Count one failure of name at now: a closed window starts afresh with count 1. Entries
- * whose window has closed are dropped, and the oldest when the table is full. Saves the
- * file. Returns the new count (>= 1) or -errno (the count is kept in memory anyway). */
-int lockout_fail(struct lockout *l, const char *name, uint64_t window_s, int64_t now);
+/* Forget the failures of name from rhost and of name (after a success). 0 or -errno. */
+int lockout_reset(struct lockout *l, const char *name, const char *rhost);
 
-/* Forget name's failures (after a success); saves the file when something changed.
- * 0 or -errno from saving. */
-int lockout_reset(struct lockout *l, const char *name);
+/* Current counts, ignoring the window: of (name, rhost), and of name. 0 if none. */
+unsigned lockout_count_source(const struct lockout *l, const char *name, const char *rhost);
+unsigned lockout_count_name(const struct lockout *l, const char *name);
 
-/* Current failure count of name (0 if none), ignoring the window; and the number of names. */
-unsigned lockout_count(const struct lockout *l, const char *name);
+/* Counters in the table, and records in the journal file (tests, stats). */
 size_t lockout_size(const struct lockout *l);
+size_t lockout_journal_records(const struct lockout *l);

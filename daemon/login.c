@@ -47,6 +47,8 @@ struct login {
         struct client *client;            /* NULL once detached */
         struct cfg_box *cfgbox;           /* keeps prov[] valid across a reload */
         char *user, *secret, *service, *rhost;
+        char *lkey;                       /* lockout key: user as the providers compare it */
+        bool provider_said;               /* the outcome is a provider's answer */
         const struct apilogin_provider_cfg **prov;
         const struct apilogin_provider_cfg *tried; /* provider of the last request */
         size_t n_prov, pi, ui;            /* provider, endpoint (0 = url, then fallbacks) */
@@ -105,6 +107,7 @@ static void login_free(struct login *l)
         apilogin_erase_free(l->secret);
         free(l->service);
         free(l->rhost);
+        free(l->lkey);
         free(l->prov);
         apilogin_erase_free(l->cookie);
         free(l->answered);
@@ -133,9 +136,9 @@ static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
                 snprintf(l->detail, sizeof(l->detail), "users table: %s", strerror(-r));
                 return APILOGIN_SERVICE_ERR;
         }
-        r = lockout_reset(d->lockout, l->user);
+        r = l->lkey ? lockout_reset(d->lockout, l->lkey, l->rhost) : 0;
         if (r < 0)
-                dlog_warn("Failed to save the lockout file: %s, ignoring", strerror(-r));
+                dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
         r = sessions_set_pending(d->sessions, l->user, *ret_uid, &l->res, p->name,
                                  endpoint_url(l));
         r = r ?: sessions_keep_secret(d->sessions, l->user, l->secret); /* re-login */
@@ -145,16 +148,22 @@ static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
         return APILOGIN_OK;
 }
 
+/* Only a provider's "wrong password" counts: a refusal decided here (empty secret, sshd's
+ * stand-in, a name that is not ours) tells a guesser nothing and must not be a weapon. */
 static void count_failure(struct login *l)
 {
-        const struct apilogin_config *cfg = l->cfgbox->cfg;
+        struct lockout_limits lim;
         int r;
 
-        if (cfg->lockout_max == 0)
+        if (!l->provider_said || !l->lkey)
                 return;
-        r = lockout_fail(l->ls->d->lockout, l->user, cfg->lockout_window_s, time(NULL));
-        if (r < 0)
-                dlog_warn("Failed to save the lockout file: %s, ignoring", strerror(-r));
+        lockout_limits_from_config(l->cfgbox->cfg, &lim);
+        r = lockout_fail(l->ls->d->lockout, &lim, l->lkey, l->rhost, time(NULL));
+        if (r == LOCKOUT_TABLE_FULL)
+                dlog_warn("The lockout table is full of live counters: %s is not counted",
+                          l->user);
+        else if (r < 0)
+                dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
 }
 
 /* End the login: side effects, one log line, the reply, and free l. */
@@ -345,6 +354,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
                 return;
         }
         l->detail[0] = '\0';
+        l->provider_said = true;
         finish(l, l->res.outcome);
 }
 
@@ -437,16 +447,40 @@ static int local_verdict(struct login *l, uid_t caller)
                 snprintf(l->detail, sizeof(l->detail), "uid collision, see the log line above");
                 return APILOGIN_SERVICE_ERR;
         }
-        if (lockout_is_locked(l->ls->d->lockout, l->user, cfg->lockout_max,
-                              cfg->lockout_window_s, time(NULL))) {
-                snprintf(l->detail, sizeof(l->detail), "local lockout");
-                return APILOGIN_MAXTRIES;
-        }
         if (!l->secret[0]) {
                 snprintf(l->detail, sizeof(l->detail), "empty secret");
                 return APILOGIN_AUTH_ERR;
         }
+        if (strpbrk(l->secret, "\b\n\r\177")) {
+                snprintf(l->detail, sizeof(l->detail), "control characters in the secret");
+                return APILOGIN_AUTH_ERR;
+        }
         return -1;
+}
+
+/* The lockout verdict, once the providers are known: their types say whether the name's
+ * counters fold case. -1 to go on. */
+static int lockout_verdict(struct login *l)
+{
+        struct lockout_limits lim;
+        bool fold = false;
+
+        for (size_t i = 0; i < l->n_prov; i++)
+                fold |= lockout_type_folds_case(l->prov[i]->type);
+        l->lkey = lockout_key(l->user, fold);
+        if (!l->lkey)
+                return APILOGIN_SERVICE_ERR;
+        lockout_limits_from_config(l->cfgbox->cfg, &lim);
+        switch (lockout_check(l->ls->d->lockout, &lim, l->lkey, l->rhost, time(NULL))) {
+        case LOCKOUT_SOURCE:
+                snprintf(l->detail, sizeof(l->detail), "local lockout of this name from rhost");
+                return APILOGIN_MAXTRIES;
+        case LOCKOUT_NAME:
+                snprintf(l->detail, sizeof(l->detail), "local lockout of this name");
+                return APILOGIN_MAXTRIES;
+        default:
+                return -1;
+        }
 }
 
 /* The providers to try: the one the request names, else cfg->providers in order. */
@@ -517,6 +551,8 @@ struct login *login_start(struct logins *ls, struct client *c, const struct apil
         v = local_verdict(l, server_client_uid(c));
         if (v < 0 && pick_providers(l, req->provider) < 0)
                 v = APILOGIN_SERVICE_ERR;
+        if (v < 0)
+                v = lockout_verdict(l);
         if (v >= 0) {
                 finish(l, (enum apilogin_outcome)v);
                 return NULL;
