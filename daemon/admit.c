@@ -8,6 +8,7 @@
 #include "admit.h"
 #include "daemon/http.h"
 #include "dlog.h"
+#include "loop.h"
 
 #define MILLI 1000   /* tokens are counted in thousandths */
 
@@ -19,9 +20,13 @@ struct uid_slot {
         uint64_t refill_ms;   /* when tokens was last brought up to date */
         uint64_t warn_ms;     /* last refusal line, 0 = none yet */
         unsigned unlogged;    /* refusals since that line */
+        const char *what;     /* the last of them, and its pid */
+        pid_t pid;
 };
 
 struct admit {
+        struct loop *loop;
+        struct loop_timer flush;            /* logs the refusals not logged yet */
         unsigned root_max, nonroot_max;
         unsigned root_conns, nonroot_conns;
         struct uid_slot root;               /* warn state only */
@@ -34,12 +39,16 @@ static unsigned clamp(uint64_t v, unsigned lo, unsigned hi)
         return v < lo ? lo : v > hi ? hi : (unsigned)v;
 }
 
-int admit_new(uint64_t nofile, struct admit **ret)
+static void on_flush(void *userdata);
+
+int admit_new(struct loop *loop, uint64_t nofile, struct admit **ret)
 {
         struct admit *a = calloc(1, sizeof(*a));
 
         if (!a)
                 return -ENOMEM;
+        a->loop = loop;
+        loop_timer_init(&a->flush, on_flush, a);
         /* Half of the descriptors for root, an eighth for everyone else: the rest is for
          * the API connections, session leaders' pidfds and files. */
         a->root_max = clamp(nofile / 2, 16, ADMIT_ROOT_MAX);
@@ -50,6 +59,9 @@ int admit_new(uint64_t nofile, struct admit **ret)
 
 struct admit *admit_free(struct admit *a)
 {
+        if (!a)
+                return NULL;
+        loop_timer_stop(a->loop, &a->flush);
         free(a);
         return NULL;
 }
@@ -150,6 +162,40 @@ bool admit_request(struct admit *a, uid_t uid)
         return true;
 }
 
+static void warn_line(struct uid_slot *s, uid_t uid, uint64_t now)
+{
+        dlog_warn("Refused %s from uid %u (pid %d); %u more refusal(s) of this uid in the "
+                  "last %d s", s->what, (unsigned)uid, (int)s->pid, s->unlogged,
+                  ADMIT_WARN_MS / 1000);
+        s->warn_ms = now;
+        s->unlogged = 0;
+}
+
+/* Every ADMIT_WARN_MS while refusals wait: one summary line per uid whose window is over.
+ * A slot reused meanwhile loses its count (only with ADMIT_SLOTS uids refused at once). */
+static void on_flush(void *userdata)
+{
+        struct admit *a = userdata;
+        uint64_t now = apilogin_now_ms();
+        bool waiting = false;
+
+        for (size_t i = 0; i < ADMIT_SLOTS + 2; i++) {
+                struct uid_slot *s = i < ADMIT_SLOTS ? &a->slot[i]
+                                     : i == ADMIT_SLOTS ? &a->root : &a->other;
+
+                if (s->unlogged == 0)
+                        continue;
+                if (now - s->warn_ms >= ADMIT_WARN_MS) {
+                        s->unlogged--; /* the one the line names */
+                        warn_line(s, s == &a->root ? 0 : s->uid, now);
+                } else {
+                        waiting = true;
+                }
+        }
+        if (waiting)
+                (void)loop_timer_set(a->loop, &a->flush, now + ADMIT_WARN_MS);
+}
+
 void admit_warn(struct admit *a, uid_t uid, pid_t pid, const char *what)
 {
         struct uid_slot *s = slot_get(a, uid);
@@ -157,13 +203,13 @@ void admit_warn(struct admit *a, uid_t uid, pid_t pid, const char *what)
 
         if (!s)
                 s = &a->other;
+        s->what = what;
+        s->pid = pid;
         if (s->warn_ms && now - s->warn_ms < ADMIT_WARN_MS) {
                 s->unlogged++;
+                if (!loop_timer_armed(&a->flush))
+                        (void)loop_timer_set(a->loop, &a->flush, s->warn_ms + ADMIT_WARN_MS);
                 return;
         }
-        dlog_warn("Refused %s from uid %u (pid %d); %u more refusal(s) of this uid not logged "
-                  "in the last %d s", what, (unsigned)uid, (int)pid, s->unlogged,
-                  ADMIT_WARN_MS / 1000);
-        s->warn_ms = now;
-        s->unlogged = 0;
+        warn_line(s, uid, now);
 }

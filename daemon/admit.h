@@ -10,8 +10,9 @@
  * at once, then ADMIT_RATE per second). A connection that is over its cap is closed at
  * once; it is never made room for by closing someone else's.
  *
- * Refusals are logged at warning level by admit_warn, at most one line per uid per
- * ADMIT_WARN_MS, carrying the count of those not logged since. */
+ * Refusals are logged at warning level by admit_warn: the first at once, then at most
+ * one line per uid per ADMIT_WARN_MS (from a timer), naming the last refusal and
+ * counting the others. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,9 +28,11 @@
 #define ADMIT_SLOTS 256           /* non-root uids tracked at once */
 
 struct admit;
+struct loop;
 
-/* A new table with budgets fitted to nofile descriptors. 0 or -ENOMEM. */
-int admit_new(uint64_t nofile, struct admit **ret);
+/* A new table with budgets fitted to nofile descriptors (its summary timer in loop).
+ * 0 or -ENOMEM. */
+int admit_new(struct loop *loop, uint64_t nofile, struct admit **ret);
 struct admit *admit_free(struct admit *a);
 
 /* Count a new connection of uid: true when it may stay (then admit_conn_close must follow

@@ -805,7 +805,7 @@ int server_new(struct apilogind *d, struct server **ret)
                 return -ENOMEM;
         s->d = d;
         s->reserve_fd = -1;
-        r = admit_new(nofile_limit(), &s->admit);
+        r = admit_new(d->loop, nofile_limit(), &s->admit);
         if (r < 0) {
                 free(s);
                 return r;
