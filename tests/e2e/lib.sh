@@ -513,8 +513,9 @@ descendants() {
 # sockpeer [--as USER] MODE ARGS...: talk proto.h to the daemon's socket directly
 # (python3), as root or, with --as, as USER (setpriv: its uid and group, no other groups).
 # Modes:
-#   req TYPE [KEY=VALUE...]  one request (keys user, service, rhost, tty, session, pid);
-#                            prints "outcome=N" and "text=..." when there is text
+#   req TYPE [KEY=VALUE...]  one request (keys user, secret, service, rhost, tty, session,
+#                            pid); prints "outcome=N", and "text=...", "session=..." when
+#                            the reply has them
 #   ping N                   N PINGs, one connection each; prints "ok=A limited=B other=C"
 #   slow                     sends 3 bytes of a header and waits; prints the seconds until
 #                            the daemon closed the connection (or "open" after 15 s)
@@ -566,7 +567,8 @@ def call(typ, fields=()):
         out[tag] = body[i + 3:i + 3 + ln]
         i += 3 + ln
     s.close()
-    return struct.unpack(">I", out[9])[0], out.get(13, b"").decode(errors="replace")
+    text = out.get(13, b"").decode(errors="replace")
+    return struct.unpack(">I", out[9])[0], text, out.get(8, b"").decode()
 
 def flood(n, seconds, statf):
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -610,10 +612,12 @@ def flood(n, seconds, statf):
 
 if mode == "req":
     fields = [(TAGS[a.split("=", 1)[0]], a.split("=", 1)[1]) for a in args[1:]]
-    o, text = call(int(args[0]), fields)
+    o, text, session = call(int(args[0]), fields)
     print("outcome=%d" % o)
     if text:
         print("text=" + text)
+    if session:
+        print("session=" + session)
 elif mode == "ping":
     ok = limited = other = 0
     for _ in range(int(args[0])):
