@@ -307,9 +307,11 @@ static void do_status(struct server *s, char *buf, size_t n)
 {
         const struct apilogin_config *cfg = s->d->cfg;
         struct sessions_stats st;
+        unsigned root_max, nonroot_max;
         size_t pos = 0;
 
         sessions_stats(s->d->sessions, &st);
+        admit_limits(s->admit, &root_max, &nonroot_max);
         text_add(buf, n, &pos, "apilogind %s\nconfig: %s\nproviders:", PACKAGE_VERSION,
                  cfg->path ? cfg->path : "-");
         for (size_t i = 0; i < cfg->providers.n; i++) {
@@ -322,10 +324,12 @@ static void do_status(struct server *s, char *buf, size_t n)
         text_add(buf, n, &pos,
                  "\nusers: %zu\nsessions: %zu (of %zu users)\npending logins: %zu\n"
                  "logins in flight: %u\ntransfers in flight: %u\nbackground logouts: %zu\n"
-                 "clients: %u\nlockout entries: %zu\n",
+                 "clients: %u (at most %u for root, %u for other uids, %u per uid)\n"
+                 "lockout entries: %zu\n",
                  users_count(s->d->users), st.sessions, st.users, st.pending,
                  logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
-                 st.logouts, s->n_clients, lockout_size(s->d->lockout));
+                 st.logouts, s->n_clients, root_max, nonroot_max, ADMIT_UID_CONNS,
+                 lockout_size(s->d->lockout));
 }
 
 static void do_users(struct server *s, char *buf, size_t n)
