@@ -111,19 +111,28 @@ static bool same_file(const struct apilogin_cache *c, const char *path)
         return st.st_dev == c->dev && st.st_ino == c->ino;
 }
 
+bool apilogin_cache_check_due(const struct apilogin_cache *c)
+{
+        return now_coarse_ns() - __atomic_load_n(&c->checked_ns, __ATOMIC_RELAXED) >=
+               NSEC_PER_SEC;
+}
+
+bool apilogin_cache_current(struct apilogin_cache *c, const char *path)
+{
+        if (!c->mapped || apilogin_cache_is_stale(c))
+                return false;
+        if (!apilogin_cache_check_due(c))
+                return true;
+        __atomic_store_n(&c->checked_ns, now_coarse_ns(), __ATOMIC_RELAXED);
+        return same_file(c, path);
+}
+
 int apilogin_cache_refresh(struct apilogin_cache *c, const char *path)
 {
         int r = 0;
 
-        if (c->mapped && !apilogin_cache_is_stale(c)) {
-                uint64_t now = now_coarse_ns();
-
-                if (now - c->checked_ns < NSEC_PER_SEC)
-                        return 0;
-                c->checked_ns = now;
-                if (same_file(c, path))
-                        return 0;
-        }
+        if (apilogin_cache_current(c, path))
+                return 0;
         /* A file we open may be marked stale a moment later if the daemon renames a newer
          * one over it meanwhile; then the path already names the newer file. */
         for (int i = 0; i < 3; i++) {
@@ -256,16 +265,21 @@ static int find(struct apilogin_cache *c, const void *key, size_t klen, const ui
         const uint8_t *d;
         int r;
 
+        struct cdb local;
+
         if (!c->mapped)
                 return -EBADMSG;
-        r = cdb_find(&c->cdb, key, (unsigned)klen);
+        /* cdb_find records where it found the value inside struct cdb: a copy per lookup
+         * keeps the shared mapping read-only, so threads may look up at once. */
+        local = c->cdb;
+        r = cdb_find(&local, key, (unsigned)klen);
         if (r <= 0)
                 return r < 0 ? -EBADMSG : 0;
-        d = cdb_getdata(&c->cdb);
+        d = cdb_getdata(&local);
         if (!d)
                 return -EBADMSG;
         *ret_data = d;
-        *ret_len = cdb_datalen(&c->cdb);
+        *ret_len = cdb_datalen(&local);
         return 1;
 }
 

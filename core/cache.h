@@ -163,6 +163,15 @@ void apilogin_cache_close(struct apilogin_cache *c);
  * Returns 0 when c is mapped, or the -errno of apilogin_cache_open (c is then closed). */
 int apilogin_cache_refresh(struct apilogin_cache *c, const char *path);
 
+/* Whether c is mapped and still the file at path: not marked stale, and, at most once a
+ * second (CLOCK_MONOTONIC_COARSE), stat(path) names the mapped inode (a cache replaced
+ * without the stale byte, e.g. restored from a backup). Updates c->checked_ns. */
+bool apilogin_cache_current(struct apilogin_cache *c, const char *path);
+
+/* Whether a second has passed since c was last compared with its path (a read-only test
+ * that lookups run without a lock; the comparison itself is apilogin_cache_current). */
+bool apilogin_cache_check_due(const struct apilogin_cache *c);
+
 /* Whether the mapped file has been replaced by the daemon (stale byte set). */
 bool apilogin_cache_is_stale(const struct apilogin_cache *c);
 

@@ -15,7 +15,8 @@
 
 struct apilogin_nss apilogin_nss = {
         .lock = PTHREAD_MUTEX_INITIALIZER,
-        .cache = APILOGIN_CACHE_INIT,
+        .current = -1,
+        .locked = APILOGIN_CACHE_INIT,
         .pwent = { .cache = APILOGIN_CACHE_INIT },
         .grent = { .cache = APILOGIN_CACHE_INIT },
 };
@@ -77,20 +78,144 @@ void apilogin_nss_debug(const char *fmt, ...)
         errno = saved;
 }
 
-int apilogin_nss_lock(void)
-{
-        int r;
+/* ---- lookups without a lock (nss_common.h) ------------------------------------------ */
 
-        (void)pthread_mutex_lock(&apilogin_nss.lock);
-        r = apilogin_cache_refresh(&apilogin_nss.cache, APILOGIN_CACHE_PATH);
-        if (r < 0)
-                apilogin_nss_debug("cannot map %s: %s", APILOGIN_CACHE_PATH, strerror(-r));
+static __thread int thread_shard = -1;
+static unsigned next_shard;
+
+static unsigned shard_of_thread(void)
+{
+        if (thread_shard < 0)
+                thread_shard = (int)(__atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
+                                     APILOGIN_NSS_SHARDS);
+        return (unsigned)thread_shard;
+}
+
+static unsigned *readers(int slot, unsigned shard)
+{
+        return &apilogin_nss.readers[slot][shard].readers;
+}
+
+/* Count this thread in slot i, if i is still the published slot. Sequentially consistent
+ * on both sides: a reader that still sees i published is seen by a writer's slot_idle. */
+static bool enter(int i, unsigned shard)
+{
+        __atomic_fetch_add(readers(i, shard), 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&apilogin_nss.current, __ATOMIC_SEQ_CST) == i)
+                return true;
+        __atomic_fetch_sub(readers(i, shard), 1, __ATOMIC_RELEASE);
+        return false;
+}
+
+static void leave(int i, unsigned shard)
+{
+        __atomic_fetch_sub(readers(i, shard), 1, __ATOMIC_RELEASE);
+}
+
+static bool slot_idle(int i)
+{
+        for (unsigned k = 0; k < APILOGIN_NSS_SHARDS; k++)
+                if (__atomic_load_n(readers(i, k), __ATOMIC_SEQ_CST) != 0)
+                        return false;
+        return true;
+}
+
+/* Unmap every retired slot nobody reads any more, and return a free one (or -1).
+ * Caller holds the mutex. */
+static int reap_and_pick(int current)
+{
+        int free_slot = -1;
+
+        for (int i = 0; i < APILOGIN_NSS_SLOTS; i++) {
+                if (i == current || !slot_idle(i))
+                        continue;
+                apilogin_cache_close(&apilogin_nss.slot[i]);
+                if (free_slot < 0)
+                        free_slot = i;
+        }
+        return free_slot;
+}
+
+/* Map the cache into slot j and publish it; -1 is published when the cache is
+ * unavailable, as a lookup on a missing file answers UNAVAIL. Caller holds the mutex. */
+static int publish(int j)
+{
+        struct apilogin_cache *c = &apilogin_nss.slot[j];
+        int r = 0;
+
+        /* A file we open may be marked stale a moment later if the daemon renames a newer
+         * one over it meanwhile; then the path already names the newer file. */
+        for (int k = 0; k < 3; k++) {
+                r = apilogin_cache_open(c, APILOGIN_CACHE_PATH);
+                if (r < 0 || !apilogin_cache_is_stale(c))
+                        break;
+        }
+        __atomic_store_n(&apilogin_nss.current, r < 0 ? -1 : j, __ATOMIC_SEQ_CST);
         return r;
 }
 
-void apilogin_nss_unlock(void)
+/* The slow path of apilogin_nss_acquire, under the mutex: remap if the published mapping
+ * is not current, then hold it; the mutex-held fallback when no slot is free. */
+static int acquire_locked(unsigned shard, struct apilogin_nss_ref *ret)
 {
+        int i, r = 0;
+
+        (void)pthread_mutex_lock(&apilogin_nss.lock);
+        i = __atomic_load_n(&apilogin_nss.current, __ATOMIC_SEQ_CST);
+        if (i < 0 || !apilogin_cache_current(&apilogin_nss.slot[i], APILOGIN_CACHE_PATH)) {
+                int j = reap_and_pick(i);
+
+                if (j < 0) {
+                        r = apilogin_cache_refresh(&apilogin_nss.locked, APILOGIN_CACHE_PATH);
+                        if (r < 0)
+                                goto fail;
+                        *ret = (struct apilogin_nss_ref){ .cache = &apilogin_nss.locked,
+                                                          .slot = -1, .held = true };
+                        return 0; /* the mutex stays held until apilogin_nss_release */
+                }
+                r = publish(j);
+                if (r < 0)
+                        goto fail;
+                i = j;
+                (void)reap_and_pick(i);
+        }
+        /* Only writers, under this mutex, change the published slot: entering cannot fail. */
+        (void)enter(i, shard);
         (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        *ret = (struct apilogin_nss_ref){ .cache = &apilogin_nss.slot[i], .slot = i,
+                                          .shard = shard, .held = true };
+        return 0;
+fail:
+        (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        apilogin_nss_debug("cannot map %s: %s", APILOGIN_CACHE_PATH, strerror(-r));
+        return r;
+}
+
+int apilogin_nss_acquire(struct apilogin_nss_ref *ret)
+{
+        unsigned shard = shard_of_thread();
+        int i = __atomic_load_n(&apilogin_nss.current, __ATOMIC_ACQUIRE);
+
+        if (i >= 0 && enter(i, shard)) {
+                struct apilogin_cache *c = &apilogin_nss.slot[i];
+
+                if (!apilogin_cache_is_stale(c) && !apilogin_cache_check_due(c)) {
+                        *ret = (struct apilogin_nss_ref){ .cache = c, .slot = i, .shard = shard,
+                                                          .held = true };
+                        return 0;
+                }
+                leave(i, shard);
+        }
+        return acquire_locked(shard, ret);
+}
+
+void apilogin_nss_release(struct apilogin_nss_ref *ref)
+{
+        if (ref->slot >= 0)
+                leave(ref->slot, ref->shard);
+        else
+                (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        ref->held = false;
 }
 
 enum nss_status apilogin_errno_to_nss(int r, int *errnop)

@@ -2,10 +2,10 @@
  *
  * The module answers only from the daemon's cache file (core/cache.h): no socket, no
  * network, no logging (debug lines to stderr only when APILOGIN_NSS_DEBUG is set), no
- * threads, no allocation in lookups. Its global state is one struct apilogin_nss behind
- * one mutex: the mapping used by lookups, and a separate mapping plus cursor for each
- * enumeration (getpwent, getgrent), so an enumeration walks one consistent file even if
- * the daemon replaces the cache meanwhile. */
+ * threads, no allocation in lookups. Its global state is one struct apilogin_nss: the
+ * mappings used by lookups (read without a lock, below), and under its mutex a separate
+ * mapping plus cursor for each enumeration (getpwent, getgrent), so an enumeration walks
+ * one consistent file even if the daemon replaces the cache meanwhile. */
 #pragma once
 
 #include <grp.h>
@@ -23,27 +23,55 @@ struct apilogin_nss_ent {
         bool active;
 };
 
+/* Lookups run without a lock (bench/nss_lookup measures them with 1 to 8 threads):
+ * the current mapping is one of APILOGIN_NSS_SLOTS, published by index with an atomic
+ * store. A reader announces itself in a per-thread shard of that slot's reader count
+ * (a cache line of its own, so threads on different cores do not share a line), checks
+ * the index again, and looks up. A remap (the daemon's stale byte, or once a second the
+ * file's inode) happens under the mutex: the new file is mapped into a slot no reader
+ * holds, published, and a retired slot is unmapped only when its readers are gone.
+ * When every other slot is still held (a forked child can inherit a count from a thread
+ * that no longer exists), lookups fall back to `locked`, under the mutex. */
+#define APILOGIN_NSS_SLOTS 4
+#define APILOGIN_NSS_SHARDS 16
+
+struct apilogin_nss_shard {
+        unsigned readers;
+        char pad[64 - sizeof(unsigned)];
+};
+
 struct apilogin_nss {
         pthread_mutex_t lock;
-        struct apilogin_cache cache; /* lookups */
+        int current;                    /* index of the published slot, -1 none (atomic) */
+        struct apilogin_cache slot[APILOGIN_NSS_SLOTS];
+        struct apilogin_nss_shard readers[APILOGIN_NSS_SLOTS][APILOGIN_NSS_SHARDS];
+        struct apilogin_cache locked;   /* fallback mapping, used under the mutex only */
         struct apilogin_nss_ent pwent, grent;
 };
 
 extern struct apilogin_nss apilogin_nss;
 
-/* Lock the global state and make its lookup mapping current (apilogin_cache_refresh).
- * Always returns with the mutex held; the caller unlocks with apilogin_nss_unlock (or the
- * _cleanup_nss_unlock_ guard). Returns 0, or -errno when the cache is unavailable. */
-int apilogin_nss_lock(void);
-void apilogin_nss_unlock(void);
+/* A lookup's hold on a mapping, from apilogin_nss_acquire to apilogin_nss_release. */
+struct apilogin_nss_ref {
+        struct apilogin_cache *cache;  /* the mapping to look up in */
+        int slot;                      /* its slot, or -1 for the locked fallback */
+        unsigned shard;
+        bool held;
+};
 
-static inline void apilogin_nss_unlockp(bool *locked)
+/* Hold a current mapping for a lookup: ret->cache is valid until apilogin_nss_release.
+ * Returns 0, or -errno when the cache is unavailable (nothing is held then). Takes the
+ * mutex only to remap, or in the fallback. */
+int apilogin_nss_acquire(struct apilogin_nss_ref *ret);
+void apilogin_nss_release(struct apilogin_nss_ref *ref);
+
+static inline void apilogin_nss_releasep(struct apilogin_nss_ref *ref)
 {
-        if (*locked)
-                apilogin_nss_unlock();
+        if (ref->held)
+                apilogin_nss_release(ref);
 }
-/* Declare a guard that releases the mutex on every return path of its scope. */
-#define _cleanup_nss_unlock_ _cleanup_(apilogin_nss_unlockp)
+/* Declare a reference released on every return path of its scope. */
+#define _cleanup_nss_release_ _cleanup_(apilogin_nss_releasep)
 
 /* The one conversion of an internal result into an NSS status (STYLE 3.7): r > 0 found,
  * 0 not found, -ERANGE buffer too small (TRYAGAIN, *errnop = ERANGE), any other negative

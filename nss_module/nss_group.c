@@ -17,15 +17,15 @@
 static int gr_lookup(const char *name, gid_t gid, struct group *grp, char *buf, size_t buflen)
 {
         struct apilogin_grrec rec;
-        int r = apilogin_nss_lock();
-        _cleanup_nss_unlock_ _unused_ bool locked = true;
+        _cleanup_nss_release_ struct apilogin_nss_ref ref = { .held = false };
+        int r = apilogin_nss_acquire(&ref);
 
         if (r < 0)
                 return r;
         if (name)
-                r = apilogin_cache_find_gr_name(&apilogin_nss.cache, name, &rec);
+                r = apilogin_cache_find_gr_name(ref.cache, name, &rec);
         else
-                r = apilogin_cache_find_gr_gid(&apilogin_nss.cache, (uint32_t)gid, &rec);
+                r = apilogin_cache_find_gr_gid(ref.cache, (uint32_t)gid, &rec);
         if (r <= 0)
                 return r;
         r = apilogin_cache_pack_group(&rec, grp, buf, buflen);
@@ -126,16 +126,16 @@ static int user_gids(const char *user, gid_t *ret, size_t *ret_n)
         struct apilogin_pwrec rec;
         struct apilogin_extrec x;
         size_t n = 0;
-        int r = apilogin_nss_lock();
-        _cleanup_nss_unlock_ _unused_ bool locked = true;
+        _cleanup_nss_release_ struct apilogin_nss_ref ref = { .held = false };
+        int r = apilogin_nss_acquire(&ref);
 
         if (r < 0)
                 return r;
-        r = apilogin_cache_find_pw_name(&apilogin_nss.cache, user, &rec);
+        r = apilogin_cache_find_pw_name(ref.cache, user, &rec);
         if (r <= 0)
                 return r;
         ret[n++] = rec.gid;
-        r = apilogin_cache_find_extra(&apilogin_nss.cache, user, &x);
+        r = apilogin_cache_find_extra(ref.cache, user, &x);
         if (r < 0)
                 return r;
         for (uint32_t i = 0; r > 0 && i < x.n_gids; i++)

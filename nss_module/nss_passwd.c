@@ -1,6 +1,6 @@
 /* nss_passwd.c: the passwd database of libnss_apilogin.so.2: getpwnam_r, getpwuid_r and
  * the getpwent family. Each lookup validates its input, finds the record in the mapped
- * cache under the mutex (O(1), no allocation), then packs it into the caller's buffer.
+ * cache without a lock (O(1), no allocation), then packs it into the caller's buffer.
  * getpwnam_r may answer a provisional entry for a name never seen (first_login_from). */
 #include "config.h"
 
@@ -20,21 +20,21 @@ static int pw_lookup(const char *name, uid_t uid, struct passwd *pwd, char *buf,
 {
         struct apilogin_pwrec rec;
         char home[HOME_MAX + 1];
-        int r = apilogin_nss_lock();
-        _cleanup_nss_unlock_ _unused_ bool locked = true;
+        _cleanup_nss_release_ struct apilogin_nss_ref ref = { .held = false };
+        int r = apilogin_nss_acquire(&ref);
 
         if (r < 0)
                 return r;
         if (name)
-                r = apilogin_cache_find_pw_name(&apilogin_nss.cache, name, &rec);
+                r = apilogin_cache_find_pw_name(ref.cache, name, &rec);
         else
-                r = apilogin_cache_find_pw_uid(&apilogin_nss.cache, (uint32_t)uid, &rec);
+                r = apilogin_cache_find_pw_uid(ref.cache, (uint32_t)uid, &rec);
         /* A name never seen: a provisional entry, but only inside the programs the
          * administrator named in first_login_from (cache.h), so that sshd lets the very
          * first login of a remote user reach PAM. Everywhere else the name is unknown. */
         if (r == 0 && name &&
-            apilogin_cache_first_login_allowed(&apilogin_nss.cache, apilogin_nss_program())) {
-                r = apilogin_cache_provisional(&apilogin_nss.cache, name, home, sizeof(home),
+            apilogin_cache_first_login_allowed(ref.cache, apilogin_nss_program())) {
+                r = apilogin_cache_provisional(ref.cache, name, home, sizeof(home),
                                                &rec);
                 if (r > 0)
                         apilogin_nss_debug("provisional entry for %s (uid %u) in %s", name,
