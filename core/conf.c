@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "url.h"
@@ -974,11 +975,55 @@ static void config_freep(struct apilogin_config **c)
         apilogin_config_free(*c);
 }
 
-/* Open path for reading; refuse what is not a regular file of sane size. */
+/* Why a file with st may not be trusted (into why, n bytes), or NULL. Whoever can write
+ * the config (or a file it names) can point url at their own server and collect passwords,
+ * so it must belong to root (or to whoever runs this: a user checking a copy of their own)
+ * and be writable by its owner alone. */
+static const char *untrusted(const struct stat *st, char *why, size_t n)
+{
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                snprintf(why, n, "owned by uid %u, not by root", (unsigned)st->st_uid);
+        else if (st->st_mode & (S_IWGRP | S_IWOTH))
+                snprintf(why, n, "writable by %s (mode %04o)",
+                         (st->st_mode & S_IWOTH) ? "others" : "its group",
+                         (unsigned)(st->st_mode & 07777));
+        else
+                return NULL;
+        return why;
+}
+
+/* Refuse a file the config names (key, given on line) that is not trusted. One that does
+ * not exist (yet) is left to the code that reads it, which reports it then. */
+static int check_named(struct parser *p, int line, const char *key, const char *path)
+{
+        char why[96];
+        struct stat st;
+
+        if (!path || stat(path, &st) < 0)
+                return 0;
+        if (untrusted(&st, why, sizeof(why)))
+                return fail_r(p, -EPERM, line, key, "refusing %s: %s", path, why);
+        return 0;
+}
+
+/* Every file the config names: users_file, each provider's ca_file (add new ones here). */
+static int check_named_files(struct parser *p)
+{
+        const struct apilogin_config *c = p->cfg;
+        int r = check_named(p, 0, "users_file", c->users_file);
+
+        for (size_t i = 0; r == 0 && i < c->n_prov; i++)
+                r = check_named(p, p->pkey_line[i][PK_CA], "ca_file", c->prov[i].ca_file);
+        return r;
+}
+
+/* Open path for reading; refuse what is not a regular file of sane size, or is not
+ * trusted (untrusted). */
 static int open_config(struct parser *p, FILE **ret)
 {
         _cleanup_(fclosep) FILE *f = fopen(p->path, "re");
         struct stat st;
+        char why[96];
 
         if (!f)
                 return fail_r(p, negative_errno(), 0, NULL, "cannot open: %m");
@@ -990,6 +1035,8 @@ static int open_config(struct parser *p, FILE **ret)
                 return fail(p, 0, NULL, "not a regular file");
         if (st.st_size > FILE_MAX)
                 return fail(p, 0, NULL, "file too large (more than %d bytes)", FILE_MAX);
+        if (untrusted(&st, why, sizeof(why)))
+                return fail_r(p, -EPERM, 0, NULL, "refusing the config: %s", why);
         *ret = TAKE_PTR(f);
         return 0;
 }
@@ -1025,7 +1072,8 @@ static int parse_all(struct parser *p)
                 return fail_r(p, -ENOMEM, 0, NULL, "out of memory");
         if (r != 0) /* inih found a line it could not read that we let through */
                 return fail(p, r > 0 ? r : 0, NULL, "syntax error");
-        return finish(p);
+        r = finish(p);
+        return r ?: check_named_files(p);
 }
 
 int apilogin_config_load(const char *path, struct apilogin_config **ret, char *err, size_t errsz)

@@ -3,11 +3,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "dlog.h"
 
 #define DLOG_LINE_MAX 2048
+#define DLOG_Q_MAX 256   /* bytes of one quoted value, quotes and NUL included */
 
 static bool log_foreground;
 static bool log_debug;
@@ -79,6 +81,104 @@ void dlog_auth(int level, const char *fmt, ...)
         va_start(ap, fmt);
         vlog(LOG_AUTHPRIV, level, fmt, ap);
         va_end(ap);
+}
+
+/* ---- values from outside ------------------------------------------------------------- */
+
+static char *q_slot(void)
+{
+        static char bufs[DLOG_Q_SLOTS][DLOG_Q_MAX];
+        static unsigned next;
+
+        return bufs[next++ % DLOG_Q_SLOTS];
+}
+
+/* Bytes that may stand unquoted in a key=value line. */
+static bool plain_byte(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               strchr("._-@:/+,%[]", c);
+}
+
+static bool is_plain(const char *s, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (!plain_byte((unsigned char)s[i]))
+                        return false;
+        return len > 0 && len < DLOG_Q_MAX;
+}
+
+/* Quote len bytes of s into out (DLOG_Q_MAX bytes). */
+static void quote_into(char *out, const char *s, size_t len)
+{
+        size_t o = 0;
+
+        out[o++] = '"';
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                char esc[5];
+
+                if (c == '"' || c == '\\')
+                        snprintf(esc, sizeof(esc), "\\%c", c);
+                else if (c == '\n')
+                        snprintf(esc, sizeof(esc), "\\n");
+                else if (c < 0x20 || c >= 0x7f)
+                        snprintf(esc, sizeof(esc), "\\x%02x", c);
+                else
+                        snprintf(esc, sizeof(esc), "%c", c);
+                if (o + strlen(esc) + 5 > DLOG_Q_MAX) { /* room for ...", NUL */
+                        memcpy(out + o, "...", 3);
+                        o += 3;
+                        break;
+                }
+                memcpy(out + o, esc, strlen(esc));
+                o += strlen(esc);
+        }
+        out[o++] = '"';
+        out[o] = '\0';
+}
+
+static const char *q_len(const char *s, size_t len)
+{
+        char *out;
+
+        if (!s || len == 0)
+                return "-";
+        out = q_slot();
+        if (is_plain(s, len)) {
+                memcpy(out, s, len);
+                out[len] = '\0';
+        } else {
+                quote_into(out, s, len);
+        }
+        return out;
+}
+
+const char *dlog_q(const char *s)
+{
+        return q_len(s, s ? strlen(s) : 0);
+}
+
+const char *dlog_url(const char *url)
+{
+        const char *host, *at, *end;
+        char tmp[DLOG_Q_MAX];
+        size_t head, len;
+
+        if (!url || !(host = strstr(url, "://")))
+                return dlog_q(url);
+        host += 3;
+        end = host + strcspn(host, "?#");
+        at = memchr(host, '@', strcspn(host, "/?#"));
+        head = (size_t)(host - url);
+        if (at)
+                host = at + 1;
+        len = (size_t)(end - host);
+        if (head + len >= sizeof(tmp))
+                len = sizeof(tmp) - head - 1;
+        memcpy(tmp, url, head);
+        memcpy(tmp + head, host, len);
+        return q_len(tmp, head + len);
 }
 
 void dlog_close(void)

@@ -45,6 +45,7 @@ struct login {
         struct logins *ls;
         struct login *prev, *next;
         struct client *client;            /* NULL once detached */
+        uint32_t peer_pid;                /* of the caller (its pending login is bound to it) */
         struct cfg_box *cfgbox;           /* keeps prov[] valid across a reload */
         char *user, *secret, *service, *rhost;
         char *lkey;                       /* lockout key: user as the providers compare it */
@@ -66,11 +67,6 @@ struct login {
 
 /* ---- the log line and the end of a login ------------------------------------------------ */
 
-static const char *or_dash(const char *s)
-{
-        return s && *s ? s : "-";
-}
-
 static void log_login(const struct login *l, enum apilogin_outcome o)
 {
         const struct apilogin_provider_cfg *p = l->tried;
@@ -78,12 +74,13 @@ static void log_login(const struct login *l, enum apilogin_outcome o)
                     : o == APILOGIN_UNAVAIL || o == APILOGIN_SERVICE_ERR ? LOG_WARNING
                                                                          : LOG_NOTICE;
 
+        /* Everything a client or an API sent is escaped (dlog_q): no forged fields. */
         dlog_auth(level, "auth user=%s service=%s rhost=%s provider=%s endpoint=%s outcome=%s "
-                  "api_code=%s api_message=\"%s\" detail=\"%s\" elapsed_ms=%llu",
-                  apilogin_name_valid(l->user) ? l->user : "(invalid)", or_dash(l->service),
-                  or_dash(l->rhost), p ? p->name : "-", or_dash(l->answered),
-                  apilogin_outcome_name(o), or_dash(l->res.api_code),
-                  or_dash(l->res.api_message), or_dash(l->detail),
+                  "api_code=%s api_message=%s detail=%s elapsed_ms=%llu",
+                  apilogin_name_valid(l->user) ? l->user : "(invalid)", dlog_q(l->service),
+                  dlog_q(l->rhost), p ? p->name : "-", dlog_url(l->answered),
+                  apilogin_outcome_name(o), dlog_q(l->res.api_code),
+                  dlog_q(l->res.api_message), dlog_q(l->detail),
                   (unsigned long long)(apilogin_now_ms() - l->start_ms));
 }
 
@@ -124,7 +121,8 @@ static const char *endpoint_url(const struct login *l)
 }
 
 /* What a success leaves behind: the user entry, a reset lockout, the pending token. */
-static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
+static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid,
+                                            char *ret_handle)
 {
         struct apilogind *d = l->ls->d;
         const struct apilogin_provider_cfg *p = l->prov[l->pi];
@@ -140,7 +138,7 @@ static enum apilogin_outcome record_success(struct login *l, uint32_t *ret_uid)
         if (r < 0)
                 dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
         r = sessions_set_pending(d->sessions, l->user, *ret_uid, &l->res, p->name,
-                                 endpoint_url(l));
+                                 endpoint_url(l), l->peer_pid, ret_handle);
         r = r ?: sessions_keep_secret(d->sessions, l->user, l->secret); /* re-login */
         if (r < 0)
                 dlog_warn("Failed to keep the token of %s for its session: %s, ignoring",
@@ -172,7 +170,7 @@ static void finish(struct login *l, enum apilogin_outcome o)
         struct srv_reply rep = { 0 };
 
         if (o == APILOGIN_OK)
-                o = record_success(l, &rep.uid);
+                o = record_success(l, &rep.uid, rep.session);
         else if (o == APILOGIN_AUTH_ERR)
                 count_failure(l);
         log_login(l, o);
@@ -300,7 +298,7 @@ static bool run(struct login *l)
                         return false;
                 }
                 dlog_warn("Failed to send a login request to %s (provider %s): %s",
-                          endpoint_url(l), l->prov[l->pi]->name, strerror(-r));
+                          dlog_url(endpoint_url(l)), l->prov[l->pi]->name, strerror(-r));
                 snprintf(l->detail, sizeof(l->detail), "request: %s", strerror(-r));
                 next_endpoint(l);
         }
@@ -385,7 +383,7 @@ static bool passwd_has(const char *name, uid_t uid)
 
 /* A non-root caller may only authenticate its own name: the remote user with its uid, or
  * (with allow_local_users) the local account with its uid. */
-static bool caller_owns(struct logins *ls, uid_t uid, const char *name)
+bool login_caller_owns(struct logins *ls, uid_t uid, const char *name)
 {
         const struct apilogin_user *u = users_find(ls->d->users, name);
 
@@ -430,7 +428,7 @@ static int local_verdict(struct login *l, uid_t caller)
 {
         const struct apilogin_config *cfg = l->cfgbox->cfg;
 
-        if (caller != 0 && !caller_owns(l->ls, caller, l->user)) {
+        if (caller != 0 && !login_caller_owns(l->ls, caller, l->user)) {
                 snprintf(l->detail, sizeof(l->detail), "caller uid %u may not check this name",
                          (unsigned)caller);
                 return APILOGIN_PERM_DENIED;
@@ -515,6 +513,7 @@ static struct login *login_new(struct logins *ls, struct client *c, const struct
                 return NULL;
         l->ls = ls;
         l->client = c;
+        l->peer_pid = (uint32_t)server_client_pid(c);
         l->cfgbox = cfg_box_ref(ls->d->cfgbox);
         l->start_ms = apilogin_now_ms();
         l->deadline_ms = l->start_ms + l->cfgbox->cfg->timeout_ms;

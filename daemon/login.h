@@ -41,5 +41,10 @@ void login_detach(struct login *l);
 struct apilogin_config;
 bool login_name_is_ours(const struct apilogin_config *cfg, const char *name);
 
+/* Whether a non-root caller with uid owns name: the remote user with that uid, or the
+ * local account with it (read from the passwd file itself, not through NSS). Used for AUTH
+ * and for ACCT from screen lockers. */
+bool login_caller_owns(struct logins *ls, uid_t uid, const char *name);
+
 /* Number of logins in flight. */
 unsigned logins_in_flight(const struct logins *ls);

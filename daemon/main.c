@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@
 #endif
 
 #define STOP_GRACE_MS 3000
+#define NOFILE_WANT 16384     /* descriptors wanted (RLIMIT_NOFILE soft limit) */
 #define ERR_MAX 1024
 
 struct opts {
@@ -347,6 +349,20 @@ static int open_lockout(struct apilogind *d)
         return 0;
 }
 
+/* Raise the soft descriptor limit (up to NOFILE_WANT, within the hard one): the socket's
+ * connection budgets (admit.h) are a fraction of it. */
+static void raise_nofile(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= NOFILE_WANT)
+                return;
+        rl.rlim_cur = rl.rlim_max < NOFILE_WANT ? rl.rlim_max : NOFILE_WANT;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                dlog_warn("Failed to raise the file descriptor limit to %llu: %m",
+                          (unsigned long long)rl.rlim_cur);
+}
+
 static int setup(struct state *st)
 {
         struct apilogind *d = &st->d;
@@ -369,6 +385,7 @@ static int setup(struct state *st)
         r = r ?: sessions_new(d, &d->sessions);
         if (r < 0)
                 return r;
+        raise_nofile();
         return server_new(d, &d->server);
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "admit.h"
 #include "daemon/http.h"
 #include "daemon/users.h"
 #include "dlog.h"
@@ -35,8 +37,10 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define LISTEN_BACKLOG 128
-#define ACCEPT_BATCH 32
+/* Deep enough for every connection a flooding uid can have waiting at once, so that a
+ * full queue never turns root's connect() away before we get to see who it is. */
+#define LISTEN_BACKLOG 4096
+#define ACCEPT_BATCH 256
 #define ACCEPT_PAUSE_MS 100   /* after EMFILE and friends */
 #define TEXT_MAX 8192         /* proto.h limit of the text tag */
 
@@ -55,7 +59,8 @@ struct client {
         bool closing;             /* close at the next chance (set with the timer due now) */
         bool close_after_reply;
         struct login *login;      /* AUTH in flight, or NULL */
-        struct loop_timer timer;  /* idle deadline, or "close now" */
+        struct loop_timer timer;  /* idle or read deadline, lifetime, or "close now" */
+        uint64_t end_ms;          /* hard end of the connection's life */
         uint32_t body_len;
         size_t in_len, out_len, out_off;
         uint8_t in[APILOGIN_PROTO_MAX_MSG];
@@ -71,6 +76,8 @@ struct server {
         ino_t ino;
         struct client *clients;
         unsigned n_clients;
+        struct admit *admit;
+        int reserve_fd;           /* spare descriptor, given up to accept when out of them */
         struct loop_timer accept_pause;
         struct apilogin_msg msg;  /* decoded request; wiped after each dispatch */
 };
@@ -121,6 +128,7 @@ static void client_close(struct client *c)
         if (c->next)
                 c->next->prev = c->prev;
         s->n_clients--;
+        admit_conn_close(s->admit, c->cred.uid);
         apilogin_freezero(c, sizeof(*c));
 }
 
@@ -133,18 +141,36 @@ static void client_close_soon(struct client *c)
                 dlog_err("Failed to schedule the closing of a client connection");
 }
 
+/* Close c in ms (0: at the end of its life), or at the end of its life if that is sooner.
+ * false (and c closing) when the timer could not be set. */
+static bool client_deadline(struct client *c, uint64_t ms)
+{
+        uint64_t when = ms ? apilogin_now_ms() + ms : c->end_ms;
+
+        if (loop_timer_set(c->srv->d->loop, &c->timer, when < c->end_ms ? when : c->end_ms) < 0) {
+                client_close_soon(c);
+                return false;
+        }
+        return true;
+}
+
 static void client_idle(struct client *c)
 {
-        if (loop_timer_set(c->srv->d->loop, &c->timer, apilogin_now_ms() + SERVER_IDLE_MS) < 0)
-                client_close_soon(c);
+        (void)client_deadline(c, SERVER_IDLE_MS);
 }
 
 static void on_client_timer(void *userdata)
 {
         struct client *c = userdata;
 
-        if (!c->closing)
-                dlog_debug("Closing an idle client connection (uid %u, pid %d)",
+        if (c->closing)
+                ;
+        else if (c->in_len > 0)
+                admit_warn(c->srv->admit, c->cred.uid, c->cred.pid,
+                           "a slow request (not whole within its read deadline)");
+        else
+                dlog_debug("Closing an %s client connection (uid %u, pid %d)",
+                           apilogin_now_ms() >= c->end_ms ? "expired" : "idle",
                            (unsigned)c->cred.uid, (int)c->cred.pid);
         client_close(c);
 }
@@ -234,6 +260,11 @@ uid_t server_client_uid(const struct client *c)
         return c->cred.uid;
 }
 
+pid_t server_client_pid(const struct client *c)
+{
+        return c->cred.pid;
+}
+
 /* ---- admin and small requests ------------------------------------------------------------ */
 
 static void do_acct(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep)
@@ -276,9 +307,11 @@ static void do_status(struct server *s, char *buf, size_t n)
 {
         const struct apilogin_config *cfg = s->d->cfg;
         struct sessions_stats st;
+        unsigned root_max, nonroot_max;
         size_t pos = 0;
 
         sessions_stats(s->d->sessions, &st);
+        admit_limits(s->admit, &root_max, &nonroot_max);
         text_add(buf, n, &pos, "apilogind %s\nconfig: %s\nproviders:", PACKAGE_VERSION,
                  cfg->path ? cfg->path : "-");
         for (size_t i = 0; i < cfg->providers.n; i++) {
@@ -291,10 +324,12 @@ static void do_status(struct server *s, char *buf, size_t n)
         text_add(buf, n, &pos,
                  "\nusers: %zu\nsessions: %zu (of %zu users)\npending logins: %zu\n"
                  "logins in flight: %u\ntransfers in flight: %u\nbackground logouts: %zu\n"
-                 "clients: %u\nlockout entries: %zu\n",
+                 "clients: %u (at most %u for root, %u for other uids, %u per uid)\n"
+                 "lockout entries: %zu\n",
                  users_count(s->d->users), st.sessions, st.users, st.pending,
                  logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
-                 st.logouts, s->n_clients, lockout_size(s->d->lockout));
+                 st.logouts, s->n_clients, root_max, nonroot_max, ADMIT_UID_CONNS,
+                 lockout_size(s->d->lockout));
 }
 
 static void do_users(struct server *s, char *buf, size_t n)
@@ -372,9 +407,31 @@ static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t 
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
-static bool needs_root(uint8_t type)
+/* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH and ACCT for
+ * its own name, as a screen locker does for its user. AUTH checks the name itself (with
+ * its own rate limit), so that the refusal is logged with the login. */
+static const char *nonroot_refusal(const struct client *c, const struct apilogin_msg *m)
 {
-        return type != APILOGIN_REQ_AUTH && type != APILOGIN_REQ_PING;
+        switch (m->type) {
+        case APILOGIN_REQ_PING:
+        case APILOGIN_REQ_AUTH:
+                return NULL;
+        case APILOGIN_REQ_ACCT:
+                if (m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user))
+                        return NULL;
+                return "an account request about another user";
+        default:
+                return "a request only root may send";
+        }
+}
+
+/* Refuse m (from a non-root caller) with outcome and text, logged once (rate-limited). */
+static void refuse(struct client *c, enum apilogin_outcome o, const char *text, const char *why)
+{
+        struct srv_reply rep = { .outcome = o, .text = text };
+
+        admit_warn(c->srv->admit, c->cred.uid, c->cred.pid, why);
+        server_reply(c, &rep);
 }
 
 static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
@@ -387,7 +444,9 @@ static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
         rep.text = text;
         switch (m->type) {
         case APILOGIN_REQ_ACCT: do_acct(s, m, &rep); break;
-        case APILOGIN_REQ_OPEN: sessions_handle_open(s->d->sessions, m, &rep); break;
+        case APILOGIN_REQ_OPEN:
+                sessions_handle_open(s->d->sessions, m, (uint32_t)c->cred.pid, &rep);
+                break;
         case APILOGIN_REQ_CLOSE: sessions_handle_close(s->d->sessions, m, &rep); break;
         case APILOGIN_REQ_PING:
                 rep.outcome = APILOGIN_OK;
@@ -417,15 +476,18 @@ static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
 
 static void dispatch(struct client *c, const struct apilogin_msg *m)
 {
+        const char *why;
+
         dlog_debug("Request type %u from uid %u pid %d", m->type, (unsigned)c->cred.uid,
                    (int)c->cred.pid);
-        if (needs_root(m->type) && c->cred.uid != 0) {
-                struct srv_reply rep = { .outcome = APILOGIN_PERM_DENIED,
-                                         .text = "permission denied: root only" };
-
-                dlog_warn("Refused request type %u from uid %u (pid %d): root only",
-                          m->type, (unsigned)c->cred.uid, (int)c->cred.pid);
-                server_reply(c, &rep);
+        if (!admit_request(c->srv->admit, c->cred.uid)) {
+                c->close_after_reply = true;
+                refuse(c, APILOGIN_MAXTRIES, "rate limited", "a request over the rate limit");
+                return;
+        }
+        why = c->cred.uid != 0 ? nonroot_refusal(c, m) : NULL;
+        if (why) {
+                refuse(c, APILOGIN_PERM_DENIED, "permission denied", why);
                 return;
         }
         if (m->type == APILOGIN_REQ_AUTH)
@@ -446,14 +508,14 @@ static void handle_message(struct client *c)
         apilogin_secure_erase(c->in, c->in_len);
         c->in_len = 0;
         c->body_len = 0;
-        loop_timer_stop(c->srv->d->loop, &c->timer);
         (void)loop_set_events(c->srv->d->loop, c->fd, 0);
+        if (!client_deadline(c, 0)) /* while it is handled: only its lifetime */
+                return;
         c->state = C_BUSY;
         if (r < 0) {
                 struct srv_reply rep = { .outcome = APILOGIN_SERVICE_ERR };
 
-                dlog_debug("Malformed request from uid %u: %s", (unsigned)c->cred.uid,
-                           strerror(-r));
+                admit_warn(c->srv->admit, c->cred.uid, c->cred.pid, "a malformed request");
                 c->close_after_reply = true;
                 server_reply(c, &rep);
                 return;
@@ -480,8 +542,8 @@ static bool header_ok(struct client *c)
                 return false;
         }
         if (r < 0) {
-                dlog_debug("Bad request header from uid %u: %s", (unsigned)c->cred.uid,
-                           strerror(-r));
+                admit_warn(c->srv->admit, c->cred.uid, c->cred.pid,
+                           r == -EMSGSIZE ? "an oversized request" : "a bad request header");
                 client_close_soon(c);
                 return false;
         }
@@ -504,6 +566,9 @@ static void client_read(struct client *c)
                         client_close_soon(c);
                         return;
                 }
+                /* The first bytes of a request start its read deadline. */
+                if (c->in_len == 0 && !client_deadline(c, SERVER_READ_MS))
+                        return;
                 c->in_len += (size_t)n;
                 if (c->in_len == APILOGIN_PROTO_HEADER && !header_ok(c))
                         return;
@@ -529,24 +594,20 @@ static void on_client_io(void *userdata, int fd, short revents)
 
 /* ---- accepting -------------------------------------------------------------------------- */
 
-static int client_new(struct server *s, int fd)
+static int client_new(struct server *s, int fd, const struct ucred *cred)
 {
-        socklen_t len = sizeof(struct ucred);
         struct client *c = malloc(sizeof(*c));
+        uint64_t now = apilogin_now_ms();
         int r;
 
         if (!c)
                 return -ENOMEM;
-        *c = (struct client){ .srv = s, .fd = fd, .state = C_READ };
+        *c = (struct client){ .srv = s, .fd = fd, .cred = *cred, .state = C_READ,
+                              .end_ms = now + SERVER_LIFETIME_MS + s->d->cfg->timeout_ms };
         loop_timer_init(&c->timer, on_client_timer, c);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-                r = negative_errno();
-                free(c);
-                return r;
-        }
         r = loop_add_io(s->d->loop, fd, POLLIN, on_client_io, c);
         if (r == 0)
-                r = loop_timer_set(s->d->loop, &c->timer, apilogin_now_ms() + SERVER_IDLE_MS);
+                r = loop_timer_set(s->d->loop, &c->timer, now + SERVER_IDLE_MS);
         if (r < 0) {
                 loop_remove_io(s->d->loop, fd);
                 free(c);
@@ -560,6 +621,40 @@ static int client_new(struct server *s, int fd)
         return 0;
 }
 
+/* Keep a new connection, or refuse it (closed, logged): over its uid's cap, or from a
+ * non-root caller while descriptors are short (the spare one is in use). */
+static void take_client(struct server *s, int fd)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        const char *why = NULL;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                (void)close(fd);
+                return;
+        }
+        if (s->d->stopping)
+                why = "a connection: stopping";
+        else if (cred.uid != 0 && s->reserve_fd < 0)
+                why = "a connection: out of file descriptors";
+        else if (!admit_conn_open(s->admit, cred.uid))
+                why = cred.uid ? "a connection over its uid's cap" : "a connection over root's cap";
+        else if (client_new(s, fd, &cred) < 0) {
+                admit_conn_close(s->admit, cred.uid);
+                why = "a connection: out of memory";
+        }
+        if (why) {
+                admit_warn(s->admit, cred.uid, cred.pid, why);
+                (void)close(fd);
+        }
+}
+
+static void reserve_open(struct server *s)
+{
+        if (s->reserve_fd < 0)
+                s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void on_accept_pause(void *userdata)
 {
         struct server *s = userdata;
@@ -568,32 +663,39 @@ static void on_accept_pause(void *userdata)
                 (void)loop_set_events(s->d->loop, s->fd, POLLIN);
 }
 
+/* accept4 failed with errno: true to try again now. Out of descriptors, the spare one is
+ * given up so that the next caller can still be accepted (and served if it is root);
+ * without it, accepting pauses a moment. */
+static bool accept_failed(struct server *s)
+{
+        if (errno == ECONNABORTED)
+                return true;
+        if ((errno == EMFILE || errno == ENFILE) && s->reserve_fd >= 0) {
+                (void)close(s->reserve_fd);
+                s->reserve_fd = -1;
+                return true;
+        }
+        dlog_warn("Failed to accept a connection: %m; pausing");
+        (void)loop_set_events(s->d->loop, s->fd, 0);
+        (void)loop_timer_set(s->d->loop, &s->accept_pause, apilogin_now_ms() + ACCEPT_PAUSE_MS);
+        return false;
+}
+
 static void on_listen(void *userdata, int fd, short revents)
 {
         struct server *s = userdata;
 
+        reserve_open(s);
         for (int i = 0; i < ACCEPT_BATCH && s->listening; i++) {
                 int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
                 if (cfd < 0 && (errno == EAGAIN || errno == EINTR))
                         return;
-                if (cfd < 0 && errno == ECONNABORTED)
+                if (cfd < 0 && accept_failed(s))
                         continue;
-                if (cfd < 0) {
-                        dlog_warn("Failed to accept a connection: %m; pausing");
-                        (void)loop_set_events(s->d->loop, s->fd, 0);
-                        (void)loop_timer_set(s->d->loop, &s->accept_pause,
-                                             apilogin_now_ms() + ACCEPT_PAUSE_MS);
+                if (cfd < 0)
                         return;
-                }
-                if (s->n_clients >= SERVER_MAX_CLIENTS || s->d->stopping) {
-                        dlog_debug("Too many clients (%u): closing a new connection",
-                                   s->n_clients);
-                        (void)close(cfd);
-                        continue;
-                }
-                if (client_new(s, cfd) < 0)
-                        (void)close(cfd);
+                take_client(s, cfd);
         }
 }
 
@@ -687,6 +789,16 @@ static int bind_path(struct server *s, const char *path)
         return 0;
 }
 
+/* The soft RLIMIT_NOFILE (main raises it), from which the connection budgets follow. */
+static uint64_t nofile_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return 1024;
+        return rl.rlim_cur;
+}
+
 int server_new(struct apilogind *d, struct server **ret)
 {
         const char *path = d->cfg->socket_path;
@@ -696,6 +808,13 @@ int server_new(struct apilogind *d, struct server **ret)
         if (!s)
                 return -ENOMEM;
         s->d = d;
+        s->reserve_fd = -1;
+        r = admit_new(d->loop, nofile_limit(), &s->admit);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        reserve_open(s);
         s->fd = systemd_socket();
         loop_timer_init(&s->accept_pause, on_accept_pause, s);
         if (s->fd >= 0) {
@@ -707,7 +826,7 @@ int server_new(struct apilogind *d, struct server **ret)
                                  r == -EADDRINUSE ? "another apilogind is running there"
                                  : r == -EEXIST   ? "a file that is not a socket is in the way"
                                                   : strerror(-r));
-                        free(s);
+                        server_free(s);
                         return r;
                 }
                 dlog_info("Listening on %s", path);
@@ -768,6 +887,9 @@ struct server *server_free(struct server *s)
                 (void)close(s->fd);
         unlink_ours(s);
         free(s->created);
+        if (s->reserve_fd >= 0)
+                (void)close(s->reserve_fd);
+        admit_free(s->admit);
         apilogin_proto_wipe(&s->msg);
         free(s);
         return NULL;

@@ -4,6 +4,9 @@
  * every client connection: it reads one whole request at a time (proto.h framing), checks
  * the caller's SO_PEERCRED against the request type, dispatches it, writes the reply
  * (non-blocking, buffered) and then waits for the next request on the same connection.
+ * Who may hold how many connections and send how many requests is admit.h's business;
+ * every connection also has a hard lifetime, and a request must arrive whole within
+ * SERVER_READ_MS of its first byte, so slow or stuck peers are dropped.
  * A handler answers through server_reply, at once or later (AUTH waits for the API). */
 #pragma once
 
@@ -15,8 +18,9 @@
 #include "outcome.h"
 #include "proto.h"
 
-#define SERVER_MAX_CLIENTS 256
-#define SERVER_IDLE_MS 10000
+#define SERVER_IDLE_MS 10000     /* between requests */
+#define SERVER_READ_MS 3000      /* a request, from its first byte to its last */
+#define SERVER_LIFETIME_MS 30000 /* a connection, whatever it does (plus the login timeout) */
 #define SRV_SESSION_MAX 64
 #define SRV_PATH_MAX 256
 
@@ -91,3 +95,4 @@ void server_reply(struct client *c, const struct srv_reply *r);
 
 /* Peer credentials of c (SO_PEERCRED at accept). */
 uid_t server_client_uid(const struct client *c);
+pid_t server_client_pid(const struct client *c);

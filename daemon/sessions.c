@@ -33,6 +33,8 @@ struct pending {
         struct apilogin_token tok;
         char *secret;       /* for re-login (refresh_wants_secret), else NULL */
         struct loop_timer expiry;
+        uint32_t pid, ppid; /* the AUTH caller and its parent (0: unknown) */
+        char handle[SESSION_ID_LEN + 1]; /* given to the AUTH caller */
 };
 
 struct bg_logout {
@@ -274,8 +276,34 @@ static struct pending *pending_find(const struct sessions *s, const char *user)
         return NULL;
 }
 
+static int new_session_id(char id[SESSION_ID_LEN + 1]);
+
+/* The parent of pid (0 when it cannot be read): "pid (comm) state ppid ...", comm may
+ * hold anything, so read after the last ')'. */
+static uint32_t parent_of(uint32_t pid)
+{
+        char path[64], buf[512];
+        unsigned ppid = 0;
+        const char *p;
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+        f = pid ? fopen(path, "re") : NULL;
+        if (!f)
+                return 0;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
+                return 0;
+        return ppid;
+}
+
 int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
-                         struct apilogin_result *res, const char *provider, const char *endpoint)
+                         struct apilogin_result *res, const char *provider, const char *endpoint,
+                         uint32_t peer_pid, char *ret_handle)
 {
         struct pending *p = calloc(1, sizeof(*p)), *old;
         int r;
@@ -284,7 +312,8 @@ int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
                 free(p);
                 return -ENOMEM;
         }
-        r = token_from_result(&p->tok, res, provider, endpoint);
+        r = new_session_id(p->handle);
+        r = r ?: token_from_result(&p->tok, res, provider, endpoint);
         if (r < 0) {
                 free(p->user);
                 free(p);
@@ -292,6 +321,9 @@ int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
         }
         p->s = s;
         p->uid = uid;
+        p->pid = peer_pid;
+        p->ppid = parent_of(peer_pid);
+        memcpy(ret_handle, p->handle, sizeof(p->handle));
         loop_timer_init(&p->expiry, pending_expired, p);
         old = pending_find(s, user);
         if (old)
@@ -390,12 +422,28 @@ static void keep_secret(struct sessions *s, const struct user_state *u, const ch
                           "ignoring", secret ? "store" : "remove", u->name, strerror(-r));
 }
 
-/* The pending login (if any) becomes u's current token; the one it replaces is revoked.
- * Returns whether there was one. */
-static bool adopt_pending(struct sessions *s, struct user_state *u)
+/* Whether the OPEN req from peer_pid belongs to the transaction that authenticated p. */
+static bool pending_is_ours(const struct pending *p, const struct apilogin_msg *req,
+                            uint32_t peer_pid)
+{
+        if (req->session)
+                return strcmp(req->session, p->handle) == 0;
+        return peer_pid == p->pid || (p->ppid > 1 && peer_pid == p->ppid);
+}
+
+/* The pending login (if any, and if this transaction's) becomes u's current token; the one
+ * it replaces is revoked. Returns whether there was one. */
+static bool adopt_pending(struct sessions *s, struct user_state *u, const struct apilogin_msg *req,
+                          uint32_t peer_pid)
 {
         struct pending *p = pending_find(s, u->name);
 
+        if (p && !pending_is_ours(p, req, peer_pid)) {
+                dlog_auth(LOG_NOTICE, "session of %s opened by pid %u without the token of the "
+                          "login pid %u made: not the same PAM transaction", u->name, peer_pid,
+                          p->pid);
+                return false;
+        }
         if (!p)
                 return false;
         if (u->has_token && !same_token(u, &p->tok))
@@ -438,7 +486,7 @@ static void write_token_files(struct sessions *s, const struct user_state *u,
         }
 }
 
-void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
+void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req, uint32_t peer_pid,
                           struct srv_reply *ret)
 {
         const struct apilogin_user *pw;
@@ -467,7 +515,7 @@ void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
                 ret->outcome = APILOGIN_SERVICE_ERR;
                 return;
         }
-        adopted = adopt_pending(s, u);
+        adopted = adopt_pending(s, u, req, peer_pid);
         watch_leader(s, u, x);
         if (!x->watched)
                 dlog_warn("Leader pid %u of the new session of %s is not running: the session "
@@ -477,8 +525,8 @@ void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
         if (adopted || (u->has_token && !u->job))
                 (void)refresh_plan(s->rf, u, adopted ? REFRESH_NEW : REFRESH_LOADED);
         dlog_auth(LOG_INFO, "session opened: user=%s uid=%u service=%s tty=%s rhost=%s pid=%u "
-                  "token=%s", u->name, u->uid, x->service, x->tty ? x->tty : "-",
-                  x->rhost ? x->rhost : "-", x->pid, ret->token_file[0] ? "yes" : "no");
+                  "token=%s", u->name, u->uid, dlog_q(x->service), dlog_q(x->tty),
+                  dlog_q(x->rhost), x->pid, ret->token_file[0] ? "yes" : "no");
         ret->outcome = APILOGIN_OK;
         ret->has_uid = true;
         ret->uid = u->uid;

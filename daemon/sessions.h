@@ -38,9 +38,15 @@ struct sessions *sessions_free(struct sessions *s);
 
 /* Stash a successful login of user (uid) for the OPEN that follows, taking the token and
  * its companions out of res. A pending login the user already had is dropped (and logged
- * out). provider and endpoint are copied. 0 or -ENOMEM/-EINVAL (no token). */
+ * out). provider and endpoint are copied. The pending login is bound to the PAM
+ * transaction that authenticated: peer_pid is the AUTH caller's SO_PEERCRED pid, and a new
+ * random handle is written to ret_handle (SESSION_ID_LEN + 1 bytes) for the AUTH reply's
+ * session field. Only an OPEN that sends that handle back, or (from a module that does not
+ * send one) comes from peer_pid or its parent, takes the token (see sessions_handle_open).
+ * 0 or -ENOMEM/-EINVAL (no token)/-errno from getrandom. */
 int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
-                         struct apilogin_result *res, const char *provider, const char *endpoint);
+                         struct apilogin_result *res, const char *provider, const char *endpoint,
+                         uint32_t peer_pid, char *ret_handle);
 
 /* Keep secret with user's pending login (set just before) when the token's provider
  * renews by re-login (refresh_wants_secret); it moves to the kernel keyring at OPEN and
@@ -50,10 +56,14 @@ int sessions_keep_secret(struct sessions *s, const char *user, const char *secre
 /* Drop every pending login (admin FLUSH); their tokens are logged out. Returns how many. */
 size_t sessions_flush_pending(struct sessions *s);
 
-/* Handle OPEN (req->user, service, pid; tty, rhost optional) into ret: IGNORE for users
- * the users table does not know, else OK with the session id, the uid and, when the user
- * has a token, the token file. */
-void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req,
+/* Handle OPEN (req->user, service, pid; tty, rhost, session optional) from the process
+ * peer_pid (SO_PEERCRED) into ret: IGNORE for users the users table does not know, else OK
+ * with the session id, the uid and, when the user has a token, the token file. The user's
+ * pending login becomes its token only when it is this transaction's: req->session is its
+ * handle, or (no handle sent) peer_pid authenticated it or is the parent of the process
+ * that did (sshd runs the PAM conversation in a child of the process that opens the
+ * session). */
+void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req, uint32_t peer_pid,
                           struct srv_reply *ret);
 
 /* Handle CLOSE (req->user; session id, or else pid): OK also for unknown sessions. */

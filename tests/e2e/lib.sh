@@ -507,3 +507,137 @@ descendants() {
                 pgrep -P "$c"
         done
 }
+
+# ---- raw socket peers (t_flood.sh, t_screenlock.sh) ---------------------------------------
+
+# sockpeer [--as USER] MODE ARGS...: talk proto.h to the daemon's socket directly
+# (python3), as root or, with --as, as USER (setpriv: its uid and group, no other groups).
+# Modes:
+#   req TYPE [KEY=VALUE...]  one request (keys user, secret, service, rhost, tty, session,
+#                            pid); prints "outcome=N", and "text=...", "session=..." when
+#                            the reply has them
+#   ping N                   N PINGs, one connection each; prints "ok=A limited=B other=C"
+#   slow                     sends 3 bytes of a header and waits; prints the seconds until
+#                            the daemon closed the connection (or "open" after 15 s)
+#   flood N SECONDS FILE     holds N connections, reconnecting as soon as one is closed,
+#                            a byte on each every 2 s; keeps "open=A reconnects=B" in FILE
+#                            (which USER must be able to write)
+sockpeer() {
+        local pre=()
+        if [ "$1" = --as ]; then
+                pre=(setpriv --reuid="$2" --regid="$(id -g "$2")" --clear-groups --)
+                shift 2
+        fi
+        [ -f "$T/sockpeer.py" ] || sockpeer_write "$T/sockpeer.py"
+        # The system's python: a per-user shim (pyenv) in root's PATH is not for others.
+        "${pre[@]}" /usr/bin/python3 "$T/sockpeer.py" "${SOCKET:-/run/apilogin/socket}" "$@"
+}
+
+sockpeer_write() {
+        cat > "$1" <<'EOF'
+import resource, select, socket, struct, sys, time
+path, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+TAGS = {"user": 1, "secret": 2, "service": 3, "tty": 4, "rhost": 5, "pid": 7, "session": 8}
+
+def frame(typ, fields=()):
+    body = b""
+    for tag, val in fields:
+        v = struct.pack(">I", int(val)) if tag == 7 else val.encode()
+        body += struct.pack(">BH", tag, len(v)) + v
+    return struct.pack(">HBBI", 0x414C, 1, typ, len(body)) + body
+
+def recv_n(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+
+def call(typ, fields=()):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(frame(typ, fields))
+    n = struct.unpack(">HBBI", recv_n(s, 8))[3]
+    body, out, i = recv_n(s, n), {}, 0
+    while i + 3 <= len(body):
+        tag, ln = struct.unpack(">BH", body[i:i + 3])
+        out[tag] = body[i + 3:i + 3 + ln]
+        i += 3 + ln
+    s.close()
+    text = out.get(13, b"").decode(errors="replace")
+    return struct.unpack(">I", out[9])[0], text, out.get(8, b"").decode()
+
+def flood(n, seconds, statf):
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    socks, poll, reconnects, tick = {}, select.poll(), 0, 0.0
+    until = time.monotonic() + seconds
+    def drop(fd):
+        poll.unregister(fd)
+        socks.pop(fd).close()
+    while time.monotonic() < until:
+        while len(socks) < n:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            if s.connect_ex(path) != 0:
+                s.close()
+                break
+            socks[s.fileno()] = s
+            poll.register(s, select.POLLIN)
+        for fd, _ in poll.poll(200):
+            try:
+                if socks[fd].recv(4096):
+                    continue
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            drop(fd)
+            reconnects += 1
+        if time.monotonic() - tick >= 2:
+            tick = time.monotonic()
+            for fd in list(socks):
+                try:
+                    socks[fd].send(b"A")
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    drop(fd)
+                    reconnects += 1
+        with open(statf, "w") as f:
+            f.write("open=%d reconnects=%d\n" % (len(socks), reconnects))
+
+if mode == "req":
+    fields = [(TAGS[a.split("=", 1)[0]], a.split("=", 1)[1]) for a in args[1:]]
+    o, text, session = call(int(args[0]), fields)
+    print("outcome=%d" % o)
+    if text:
+        print("text=" + text)
+    if session:
+        print("session=" + session)
+elif mode == "ping":
+    ok = limited = other = 0
+    for _ in range(int(args[0])):
+        try:
+            o = call(5)[0]
+        except (OSError, EOFError):
+            o = -1
+        ok, limited, other = ok + (o == 0), limited + (o == 5), other + (o not in (0, 5))
+    print("ok=%d limited=%d other=%d" % (ok, limited, other))
+elif mode == "slow":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(frame(5)[:3])
+    t0 = time.monotonic()
+    s.settimeout(15)
+    try:
+        print("%.1f" % (time.monotonic() - t0) if s.recv(1) == b"" else "data")
+    except socket.timeout:
+        print("open")
+elif mode == "flood":
+    flood(int(args[0]), float(args[1]), args[2])
+EOF
+}
