@@ -27,6 +27,7 @@
 #include "login.h"
 #include "loop.h"
 #include "macro.h"
+#include "query.h"
 #include "secure.h"
 #include "server.h"
 #include "sessions.h"
@@ -200,6 +201,7 @@ static int encode_reply(struct client *c, const struct srv_reply *r)
                 .session = r->session[0] ? r->session : NULL,
                 .token_file = r->token_file[0] ? r->token_file : NULL,
                 .text = r->text && r->text[0] ? r->text : NULL,
+                .has_timeout = r->has_timeout, .timeout = r->timeout_ms,
         };
         len = apilogin_proto_encode(&m, c->out, sizeof(c->out));
         if (len < 0) {
@@ -374,7 +376,8 @@ static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t 
 
 static bool needs_root(uint8_t type)
 {
-        return type != APILOGIN_REQ_AUTH && type != APILOGIN_REQ_PING;
+        return type != APILOGIN_REQ_AUTH && type != APILOGIN_REQ_PING &&
+               type != APILOGIN_REQ_QUERY;
 }
 
 static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
@@ -386,6 +389,7 @@ static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
         text[0] = '\0';
         rep.text = text;
         switch (m->type) {
+        case APILOGIN_REQ_QUERY: query_handle(s->d, c->cred.uid, m, &rep, text); break;
         case APILOGIN_REQ_ACCT: do_acct(s, m, &rep); break;
         case APILOGIN_REQ_OPEN: sessions_handle_open(s->d->sessions, m, &rep); break;
         case APILOGIN_REQ_CLOSE: sessions_handle_close(s->d->sessions, m, &rep); break;
