@@ -1,6 +1,8 @@
-/* apiloginctl.c: the admin CLI. Command line and usage text, check-config (the same
- * parser as the daemon and the PAM module), and the admin requests to apilogind over its
- * socket. test-login is in cmd_login.c. Exit codes: 0 ok, 1 failure, 2 usage error. */
+/* apiloginctl.c: the admin CLI. Command line and usage text, check-config (the daemon's
+ * own parser, without touching the daemon), and the admin requests to apilogind over its
+ * socket, which need only the socket path: --socket, else the socket key of --config (read
+ * alone, core/sockpath.c), else the compiled-in default. test-login is in cmd_login.c.
+ * Exit codes: 0 ok, 1 failure, 2 usage error. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include "ctl.h"
 #include "macro.h"
 #include "outcome.h"
+#include "sockpath.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -25,18 +28,24 @@ static const char usage_text[] =
         "    apiloginctl - check and control apilogin\n"
         "\n"
         "SYNOPSIS\n"
-        "    apiloginctl [--config PATH] COMMAND [ARGUMENT]\n"
+        "    apiloginctl [--socket PATH | --config PATH] COMMAND [ARGUMENT]\n"
         "\n"
         "DESCRIPTION\n"
-        "    apiloginctl checks the apilogin configuration with the parser that apilogind and\n"
-        "    pam_apilogin.so use, and talks to apilogind over its Unix socket (the socket key\n"
-        "    of the config). status, users, sessions, flush and user need root; test-login\n"
-        "    run by another user may only test that user's own name.\n"
+        "    apiloginctl checks an apilogin configuration file with the parser apilogind uses,\n"
+        "    and talks to the running apilogind over its Unix socket. Every command but\n"
+        "    check-config needs only the socket path (--socket, else the socket key of the\n"
+        "    [global] section of --config, read alone, else the default), so it works\n"
+        "    whatever the file on disk says: the daemon keeps the config it loaded. The\n"
+        "    socket must be served by root, or nothing is sent. status, users, sessions,\n"
+        "    flush and user need root; test-login run by another user may only test that\n"
+        "    user's own name.\n"
         "\n"
         "COMMANDS\n"
-        "    check-config     Parse the config. Prints OK and one warning line per key that\n"
-        "                     is accepted but not implemented yet, or the first error as\n"
-        "                     FILE:LINE: KEY: what is wrong.\n"
+        "    check-config [FILE]\n"
+        "                     Parse FILE (default: --config, else " APILOGIN_CONFIG_PATH ")\n"
+        "                     as apilogind would, without asking the daemon. Prints OK and\n"
+        "                     one warning line per key that is accepted but not implemented\n"
+        "                     yet, or the first error as FILE:LINE: KEY: what is wrong.\n"
         "    status           Show the daemon's state.\n"
         "    users            List the remote users the daemon knows (what NSS answers).\n"
         "    sessions         List the live sessions.\n"
@@ -53,7 +62,9 @@ static const char usage_text[] =
         "    help             Show this text.\n"
         "\n"
         "OPTIONS\n"
-        "    -c, --config PATH  Config file (default " APILOGIN_CONFIG_PATH ").\n"
+        "    -s, --socket PATH  apilogind's socket (default " APILOGIN_SOCKET_DEFAULT ").\n"
+        "    -c, --config PATH  Config file: checked by check-config; for the other commands\n"
+        "                       only its socket key is read.\n"
         "    -h, --help         Show this text.\n"
         "    -V, --version      Show the version.\n"
         "\n"
@@ -95,19 +106,22 @@ int ctl_load_config(const char *path, struct apilogin_config **ret)
         return r;
 }
 
-int ctl_call(const struct apilogin_config *cfg, const struct apilogin_msg *req,
+int ctl_call(const char *socket_path, const struct apilogin_msg *req,
              struct apilogin_msg *ret_reply)
 {
-        int r = apilogin_client_call(cfg->socket_path, req, ret_reply, CTL_TIMEOUT_MS);
+        int r = apilogin_client_call(socket_path, req, ret_reply, CTL_TIMEOUT_MS);
 
         if (r == -ENOENT || r == -ECONNREFUSED)
-                fprintf(stderr, "apilogind is not running (socket %s): %s\n", cfg->socket_path,
+                fprintf(stderr, "apilogind is not running (socket %s): %s\n", socket_path,
                         strerror(-r));
+        else if (r == -EPERM)
+                fprintf(stderr, "Refusing to talk to %s: it is not served by root, so not by "
+                                "apilogind; nothing was sent\n", socket_path);
         else if (r == -ETIMEDOUT)
                 fprintf(stderr, "apilogind did not answer within %d s (socket %s)\n",
-                        CTL_TIMEOUT_MS / 1000, cfg->socket_path);
+                        CTL_TIMEOUT_MS / 1000, socket_path);
         else if (r < 0)
-                fprintf(stderr, "Failed to talk to apilogind (socket %s): %s\n", cfg->socket_path,
+                fprintf(stderr, "Failed to talk to apilogind (socket %s): %s\n", socket_path,
                         strerror(-r));
         return r;
 }
@@ -123,11 +137,24 @@ void ctl_print_safe(FILE *f, const char *s)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
+/* Where to find things: the command line's --config and --socket. */
+struct where {
+        const char *config; /* --config, or NULL */
+        const char *socket; /* --socket, or NULL */
+        char socket_buf[108];
+};
+
+enum arg_kind {
+        ARG_NONE,
+        ARG_USER,          /* a user name, required */
+        ARG_FILE_OPTIONAL, /* a file name, optional */
+};
+
 struct command {
         const char *name;
         const char *sub; /* second word ("user add"), or NULL */
-        int nargs;       /* arguments after the command words: 0, or 1 (a user name) */
-        int (*run)(const char *config, const struct command *c, const char *arg);
+        enum arg_kind arg;
+        int (*run)(struct where *w, const struct command *c, const char *arg);
         uint8_t req; /* admin request type */
 };
 
@@ -136,11 +163,33 @@ static void config_freep(struct apilogin_config **c)
         apilogin_config_free(*c);
 }
 
-static int run_check_config(const char *config, const struct command *c, const char *arg)
+/* The socket path: --socket, else --config's socket key alone, else the default. A config
+ * file with a typo elsewhere still gives its socket key. */
+static const char *socket_path(struct where *w)
+{
+        int r;
+
+        if (w->socket)
+                return w->socket;
+        snprintf(w->socket_buf, sizeof(w->socket_buf), "%s", APILOGIN_SOCKET_DEFAULT);
+        if (w->config) {
+                r = apilogin_socket_from_config(w->config, w->socket_buf, sizeof(w->socket_buf));
+                if (r < 0 && r != -ENOENT)
+                        fprintf(stderr, "Failed to read the socket key of %s: %s; using %s\n",
+                                w->config, strerror(-r), APILOGIN_SOCKET_DEFAULT);
+                if (r < 0)
+                        snprintf(w->socket_buf, sizeof(w->socket_buf), "%s",
+                                 APILOGIN_SOCKET_DEFAULT);
+        }
+        return w->socket_buf;
+}
+
+static int run_check_config(struct where *w, const struct command *c, const char *arg)
 {
         _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
+        const char *file = arg ? arg : w->config ? w->config : APILOGIN_CONFIG_PATH;
 
-        if (ctl_load_config(config, &cfg) < 0)
+        if (ctl_load_config(file, &cfg) < 0)
                 return CTL_EXIT_FAIL;
         printf("OK\n");
         for (size_t i = 0; i < cfg->warnings.n; i++)
@@ -174,43 +223,40 @@ static int print_admin_reply(const struct command *c, const struct apilogin_msg 
         return CTL_EXIT_FAIL;
 }
 
-static int run_admin(const char *config, const struct command *c, const char *arg)
+static int run_admin(struct where *w, const struct command *c, const char *arg)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_msg req = { .type = c->req, .user = arg };
         struct apilogin_msg reply;
         int r;
 
-        if (ctl_load_config(config, &cfg) < 0)
-                return CTL_EXIT_FAIL;
-        if (ctl_call(cfg, &req, &reply) < 0)
+        if (ctl_call(socket_path(w), &req, &reply) < 0)
                 return CTL_EXIT_FAIL;
         r = print_admin_reply(c, &reply);
         apilogin_proto_wipe(&reply);
         return r;
 }
 
-static int run_test_login(const char *config, const struct command *c, const char *arg)
+static int run_test_login(struct where *w, const struct command *c, const char *arg)
 {
-        return cmd_test_login(config, arg);
+        return cmd_test_login(socket_path(w), arg);
 }
 
-static int run_help(const char *config, const struct command *c, const char *arg)
+static int run_help(struct where *w, const struct command *c, const char *arg)
 {
         fputs(usage_text, stdout);
         return CTL_EXIT_OK;
 }
 
 static const struct command commands[] = {
-        { "check-config", NULL, 0, run_check_config, 0 },
-        { "status", NULL, 0, run_admin, APILOGIN_REQ_STATUS },
-        { "users", NULL, 0, run_admin, APILOGIN_REQ_USERS },
-        { "sessions", NULL, 0, run_admin, APILOGIN_REQ_SESSIONS },
-        { "flush", NULL, 0, run_admin, APILOGIN_REQ_FLUSH },
-        { "user", "add", 1, run_admin, APILOGIN_REQ_USER_ADD },
-        { "user", "del", 1, run_admin, APILOGIN_REQ_USER_DEL },
-        { "test-login", NULL, 1, run_test_login, 0 },
-        { "help", NULL, 0, run_help, 0 },
+        { "check-config", NULL, ARG_FILE_OPTIONAL, run_check_config, 0 },
+        { "status", NULL, ARG_NONE, run_admin, APILOGIN_REQ_STATUS },
+        { "users", NULL, ARG_NONE, run_admin, APILOGIN_REQ_USERS },
+        { "sessions", NULL, ARG_NONE, run_admin, APILOGIN_REQ_SESSIONS },
+        { "flush", NULL, ARG_NONE, run_admin, APILOGIN_REQ_FLUSH },
+        { "user", "add", ARG_USER, run_admin, APILOGIN_REQ_USER_ADD },
+        { "user", "del", ARG_USER, run_admin, APILOGIN_REQ_USER_DEL },
+        { "test-login", NULL, ARG_USER, run_test_login, 0 },
+        { "help", NULL, ARG_NONE, run_help, 0 },
 };
 
 /* A user name argument: what the protocol can carry; the daemon judges the rest. */
@@ -226,10 +272,10 @@ static bool user_arg_ok(const char *s)
         return true;
 }
 
-static int dispatch(const char *config, int argc, char **argv)
+static int dispatch(struct where *w, int argc, char **argv)
 {
         const struct command *c = NULL;
-        int words;
+        int words, nargs;
 
         if (argc == 0)
                 return usage_error("missing command");
@@ -242,32 +288,43 @@ static int dispatch(const char *config, int argc, char **argv)
         if (!c)
                 return usage_error("unknown command '%.64s'", argv[0]);
         words = c->sub ? 2 : 1;
-        if (argc - words != c->nargs)
+        nargs = argc - words;
+        if (c->arg == ARG_FILE_OPTIONAL ? nargs > 1 : nargs != (c->arg == ARG_USER))
                 return usage_error("'%s%s%s' takes %s", c->name, c->sub ? " " : "",
-                                   c->sub ? c->sub : "", c->nargs ? "a user name" : "no argument");
-        if (c->nargs && !user_arg_ok(argv[words]))
+                                   c->sub ? c->sub : "",
+                                   c->arg == ARG_USER           ? "a user name"
+                                   : c->arg == ARG_FILE_OPTIONAL ? "at most a file name"
+                                                                 : "no argument");
+        if (c->arg == ARG_USER && !user_arg_ok(argv[words]))
                 return usage_error(
                         "invalid user name (1 to %d characters, no blanks or control characters)",
                         APILOGIN_NAME_MAX);
-        return c->run(config, c, c->nargs ? argv[words] : NULL);
+        return c->run(w, c, nargs ? argv[words] : NULL);
 }
 
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
+                { "socket", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
         };
-        const char *config = APILOGIN_CONFIG_PATH;
+        struct where w = {};
         int o;
 
         /* "+": stop at the command, so that its arguments are never taken for options. */
-        while ((o = getopt_long(argc, argv, "+c:hV", options, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "+c:s:hV", options, NULL)) != -1) {
                 switch (o) {
                 case 'c':
-                        config = optarg;
+                        w.config = optarg;
+                        break;
+                case 's':
+                        if (optarg[0] != '/' || strlen(optarg) >= sizeof(w.socket_buf))
+                                return usage_error("--socket takes an absolute path of at "
+                                                   "most %zu bytes", sizeof(w.socket_buf) - 1);
+                        w.socket = optarg;
                         break;
                 case 'h':
                         fputs(usage_text, stdout);
@@ -279,5 +336,5 @@ int main(int argc, char **argv)
                         return usage_error(NULL); /* getopt said what was wrong */
                 }
         }
-        return dispatch(config, argc - optind, argv + optind);
+        return dispatch(&w, argc - optind, argv + optind);
 }

@@ -212,29 +212,26 @@ static int print_auth_reply(const struct apilogin_msg *reply)
         return reply->outcome == APILOGIN_OK ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
-static void config_freep(struct apilogin_config **c)
+int cmd_test_login(const char *socket_path, const char *user)
 {
-        apilogin_config_free(*c);
-}
-
-int cmd_test_login(const char *config_path, const char *user)
-{
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         _cleanup_(secret_buf_erase) struct secret_buf pw;
+        struct apilogin_msg ping = { .type = APILOGIN_REQ_PING };
         struct apilogin_msg req = { .type = APILOGIN_REQ_AUTH,
                                     .user = user,
                                     .service = SERVICE_NAME };
         struct apilogin_msg reply;
         int r;
 
-        /* Before the prompt: a broken config or socket path should not cost a password. */
-        if (ctl_load_config(config_path, &cfg) < 0)
+        /* Before the prompt: a socket nobody (or no root daemon) serves should not cost a
+         * password. */
+        if (ctl_call(socket_path, &ping, &reply) < 0)
                 return CTL_EXIT_FAIL;
+        apilogin_proto_wipe(&reply);
         r = read_password(user, &pw);
         if (r < 0)
                 return CTL_EXIT_FAIL;
         req.secret = pw.s;
-        r = ctl_call(cfg, &req, &reply);
+        r = ctl_call(socket_path, &req, &reply);
         secret_buf_erase(&pw);
         if (r < 0)
                 return CTL_EXIT_FAIL;

@@ -40,6 +40,19 @@ static int wait_fd(int fd, short events, long long deadline)
         }
 }
 
+/* apilogind runs as root. A socket served by any other uid is someone else's listener (a
+ * path taken over while the daemon was down, a wrong socket= argument): nothing, least of
+ * all a secret, is sent to it. */
+static int check_peer(int fd)
+{
+        struct ucred cred;
+        socklen_t n = sizeof(cred);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) < 0)
+                return negative_errno();
+        return cred.uid == 0 ? 0 : -EPERM;
+}
+
 static int connect_socket(const char *path, long long deadline, int *ret_fd)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -59,6 +72,9 @@ static int connect_socket(const char *path, long long deadline, int *ret_fd)
                 if (r < 0)
                         return r;
         }
+        r = check_peer(fd);
+        if (r < 0)
+                return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

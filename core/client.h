@@ -4,9 +4,11 @@
 
 #include "proto.h"
 
-/* Connect to socket_path, send req, wait for the reply until timeout_ms has passed in all
- * (connect + send + receive), and decode it into ret_reply.
- * Returns 0, or -ENOENT/-ECONNREFUSED (no daemon), -ETIMEDOUT, -EBADMSG/-EPROTO (bad
+/* Connect to socket_path, check that the peer is root (SO_PEERCRED uid 0), send req, wait
+ * for the reply until timeout_ms has passed in all (connect + send + receive), and decode
+ * it into ret_reply.
+ * Returns 0, or -ENOENT/-ECONNREFUSED (no daemon), -EPERM (the socket is served by a
+ * process that is not root: nothing was sent), -ETIMEDOUT, -EBADMSG/-EPROTO (bad
  * reply), or another -errno. The encoded request (which may hold a secret) is wiped. */
 int apilogin_client_call(const char *socket_path, const struct apilogin_msg *req,
                          struct apilogin_msg *ret_reply, int timeout_ms);

@@ -1,5 +1,6 @@
-/* conf.h: the one parser of apilogin.conf, shared by the daemon, the PAM module (which
- * reads only its local-policy keys from the result) and apiloginctl, so they never disagree.
+/* conf.h: the one parser of apilogin.conf, used by the daemon (the one reader of the config)
+ * and by apiloginctl check-config. The PAM module never links it: it needs only the socket
+ * path (core/sockpath.h) and asks the daemon for everything else.
  *
  * INI syntax through libinih: [global], [provider NAME]; "#" and ";" comments (also after
  * a value); durations with s/m/h/d suffixes. Unknown sections or keys, bad values, a

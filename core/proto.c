@@ -21,6 +21,7 @@ static const size_t tag_max[_APILOGIN_TAG_MAX] = {
         [APILOGIN_TAG_UID] = 4,
         [APILOGIN_TAG_TOKEN_FILE] = 256,
         [APILOGIN_TAG_TEXT] = 8192,
+        [APILOGIN_TAG_TIMEOUT] = 4,
 };
 
 size_t apilogin_proto_tag_max(unsigned tag)
@@ -103,6 +104,7 @@ int apilogin_proto_encode(const struct apilogin_msg *m, uint8_t *out, size_t out
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_PID, m->has_pid, m->pid);
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_UID, m->has_uid, m->uid);
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_OUTCOME, m->has_outcome, m->outcome);
+        r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_TIMEOUT, m->has_timeout, m->timeout);
         if (r < 0) {
                 apilogin_secure_erase(out, pos);
                 return r;
@@ -150,11 +152,16 @@ static const char **str_slot(struct apilogin_msg *m, unsigned tag)
 
 static int take_int(struct apilogin_msg *m, unsigned tag, const uint8_t *p, size_t len)
 {
-        bool *has = tag == APILOGIN_TAG_PID ? &m->has_pid
-                    : tag == APILOGIN_TAG_UID ? &m->has_uid : &m->has_outcome;
-        uint32_t *v = tag == APILOGIN_TAG_PID ? &m->pid
-                      : tag == APILOGIN_TAG_UID ? &m->uid : &m->outcome;
+        bool *has;
+        uint32_t *v;
 
+        switch (tag) {
+        case APILOGIN_TAG_PID: has = &m->has_pid; v = &m->pid; break;
+        case APILOGIN_TAG_UID: has = &m->has_uid; v = &m->uid; break;
+        case APILOGIN_TAG_OUTCOME: has = &m->has_outcome; v = &m->outcome; break;
+        case APILOGIN_TAG_TIMEOUT: has = &m->has_timeout; v = &m->timeout; break;
+        default: return -EBADMSG;
+        }
         if (len != 4 || *has)
                 return -EBADMSG;
         *has = true;

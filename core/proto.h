@@ -19,6 +19,17 @@
  * twice is an error. A field is absent when it is not sent.
  *
  * Requests and their fields (R = required, O = optional):
+ *   QUERY   user R, service R, tty O, rhost O, provider O (never a secret)
+ *           reply: outcome OK with text = the prompt to show ("Password: ", "Access
+ *                  token: ", "PIN: ", after the provider's type) and timeout (ms an AUTH
+ *                  may take at the daemon); or USER_UNKNOWN when the daemon will not
+ *                  handle this name for this service (invalid, root, deny_users, a local
+ *                  account without allow_local_users, a service not in services); or
+ *                  SERVICE_ERR (no such provider). The daemon is the one reader of the
+ *                  config: the PAM module asks QUERY in every phase before anything else,
+ *                  and prompts only after an OK, so a refused name's secret is never
+ *                  asked for. A non-root caller gets USER_UNKNOWN for every name but its
+ *                  own remote name.
  *   AUTH    user R, secret R, service R, tty O, rhost O, provider O
  *           reply: outcome, message (user-facing, short), uid (on success)
  *   ACCT    user R, service R
@@ -32,6 +43,11 @@
  *   STATUS, USERS, SESSIONS (admin) reply: outcome, text (human-readable report)
  *   USER_ADD user R (admin), USER_DEL user R (admin), FLUSH (admin): reply outcome, text
  *   REPLY   the type of every answer.
+ *
+ * Clients check the peer before sending anything: the daemon runs as root, so a socket
+ * whose SO_PEERCRED uid is not 0 is not apilogind (apilogin_client_call: -EPERM).
+ * QUERY and the timeout tag were added without a version bump: an older daemon answers
+ * QUERY (an unknown type) with SERVICE_ERR, and unknown tags are skipped.
  */
 #pragma once
 
@@ -54,6 +70,7 @@ enum apilogin_msg_type {
         APILOGIN_REQ_OPEN = 3,
         APILOGIN_REQ_CLOSE = 4,
         APILOGIN_REQ_PING = 5,
+        APILOGIN_REQ_QUERY = 6,
         APILOGIN_REQ_STATUS = 16,
         APILOGIN_REQ_USERS = 17,
         APILOGIN_REQ_SESSIONS = 18,
@@ -77,6 +94,7 @@ enum apilogin_tag {
         APILOGIN_TAG_UID = 11,
         APILOGIN_TAG_TOKEN_FILE = 12,
         APILOGIN_TAG_TEXT = 13,
+        APILOGIN_TAG_TIMEOUT = 14,
         _APILOGIN_TAG_MAX
 };
 
@@ -94,10 +112,11 @@ struct apilogin_msg {
         const char *message;
         const char *token_file;
         const char *text;
-        bool has_pid, has_uid, has_outcome;
+        bool has_pid, has_uid, has_outcome, has_timeout;
         uint32_t pid;
         uint32_t uid;
         uint32_t outcome;
+        uint32_t timeout; /* ms */
         char storage[APILOGIN_PROTO_MAX_BODY + _APILOGIN_TAG_MAX];
 };
 

@@ -29,6 +29,7 @@
 #include "login.h"
 #include "loop.h"
 #include "macro.h"
+#include "query.h"
 #include "secure.h"
 #include "server.h"
 #include "sessions.h"
@@ -226,6 +227,7 @@ static int encode_reply(struct client *c, const struct srv_reply *r)
                 .session = r->session[0] ? r->session : NULL,
                 .token_file = r->token_file[0] ? r->token_file : NULL,
                 .text = r->text && r->text[0] ? r->text : NULL,
+                .has_timeout = r->has_timeout, .timeout = r->timeout_ms,
         };
         len = apilogin_proto_encode(&m, c->out, sizeof(c->out));
         if (len < 0) {
@@ -407,14 +409,16 @@ static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t 
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
-/* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH and ACCT for
- * its own name, as a screen locker does for its user. AUTH checks the name itself (with
- * its own rate limit), so that the refusal is logged with the login. */
+/* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH, QUERY and
+ * ACCT for its own name, as a screen locker does for its user. AUTH and QUERY check the
+ * name themselves (AUTH with its own rate limit, so the refusal is logged with the login;
+ * QUERY answers "not ours" for any other name). */
 static const char *nonroot_refusal(const struct client *c, const struct apilogin_msg *m)
 {
         switch (m->type) {
         case APILOGIN_REQ_PING:
         case APILOGIN_REQ_AUTH:
+        case APILOGIN_REQ_QUERY:
                 return NULL;
         case APILOGIN_REQ_ACCT:
                 if (m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user))
@@ -443,6 +447,7 @@ static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
         text[0] = '\0';
         rep.text = text;
         switch (m->type) {
+        case APILOGIN_REQ_QUERY: query_handle(s->d, c->cred.uid, m, &rep, text); break;
         case APILOGIN_REQ_ACCT: do_acct(s, m, &rep); break;
         case APILOGIN_REQ_OPEN:
                 sessions_handle_open(s->d->sessions, m, (uint32_t)c->cred.pid, &rep);

@@ -71,6 +71,8 @@ struct srv_reply {
         char session[SRV_SESSION_MAX + 1];   /* proto.h limit of the session tag */
         char token_file[SRV_PATH_MAX + 1];   /* limit of the token_file tag */
         const char *text;
+        bool has_timeout;                    /* QUERY: how long an AUTH may take */
+        uint32_t timeout_ms;
 };
 
 /* Open the listening socket: the one systemd passed (sd_listen_fds), else cfg->socket_path

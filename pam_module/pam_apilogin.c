@@ -1,20 +1,26 @@
-/* pam_apilogin.c: the PAM module. A thin client of apilogind: it decides locally which
- * names are not apilogin's (root, deny_users, local accounts: their passwords never leave
- * the host), asks for the secret, hands name + secret to the daemon over its socket and
- * maps the answer to a PAM code. It links neither libcurl nor cJSON, starts no threads,
- * installs no signal handlers and never calls openlog/exit. */
+/* pam_apilogin.c: the PAM module. A thin client of apilogind, which is the one reader of
+ * the config: the module knows only the daemon's socket (pam_opts.c). In every phase it
+ * first asks the daemon whether the name is apilogin's for this PAM service (QUERY, no
+ * secret), so root, deny_users, local accounts and services not listed get PAM_USER_UNKNOWN
+ * (auth) or PAM_IGNORE (other phases) without a prompt: their passwords never leave the
+ * module. Then it asks for the secret with the prompt the daemon gave, hands name + secret
+ * to the daemon and maps the answer to a PAM code. It talks only to a socket served by
+ * root (core/client.c). It links neither libcurl, cJSON nor the config parser, starts no
+ * threads, installs no signal handlers and never calls openlog/exit. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "client.h"
-#include "conf.h"
 #include "macro.h"
 #include "names.h"
 #include "outcome.h"
@@ -25,8 +31,17 @@
 #define DATA_VERDICT "apilogin_verdict"
 #define DATA_SESSION "apilogin_session"
 #define PASSWD_FILE "/etc/passwd"
-/* The daemon answers within its own timeout; give it that plus a margin for the socket. */
+/* QUERY, ACCT, OPEN and CLOSE are answered by the daemon at once, from memory. */
+#define QUERY_TIMEOUT_MS 5000
+/* An AUTH takes up to the daemon's timeout (from the QUERY reply); a margin for the socket. */
 #define CLIENT_MARGIN_MS 2000
+#define PROMPT_MAX 64
+/* sshd's stand-in secret for an invalid user is refused without being sent, but no sooner
+ * than a real wrong password typically is: a login API's refusal costs an HTTPS round trip
+ * plus the server's password hashing, 0.3-1 s over the internet. The stand-in waits a
+ * random time in [MIN, MIN + SPREAD), so response time does not tell names apart. */
+#define STANDIN_DELAY_MIN_MS 500
+#define STANDIN_DELAY_SPREAD_MS 500
 
 /* The one place outcomes become PAM codes. */
 static int outcome_to_pam(int outcome)
@@ -45,66 +60,11 @@ static int outcome_to_pam(int outcome)
         }
 }
 
-static void config_freep(struct apilogin_config **c)
-{
-        apilogin_config_free(*c);
-}
-
-/* Whether apilogin may handle this name at all. Decided here, before anything is sent:
- * 1 = ours, 0 = not ours (PAM_USER_UNKNOWN / PAM_IGNORE). cfg may be NULL (config broken):
- * then the safe defaults apply (root and local accounts are never ours). */
-static int name_is_ours(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                        const struct apilogin_config *cfg, const char *user)
-{
-        int r;
-
-        if (!apilogin_name_valid(user) || strcmp(user, "root") == 0)
-                return 0;
-        if (cfg && apilogin_strv_contains(&cfg->deny_users, user))
-                return 0;
-        if (cfg && cfg->allow_local_users)
-                return 1;
-        r = apilogin_name_in_passwd(PASSWD_FILE, user);
-        if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "Failed to read %s: %s", PASSWD_FILE, strerror(-r));
-                return 0; /* cannot prove the name is not local: never send it */
-        }
-        if (r > 0)
-                pam_debug(pamh, o, "user %s is a local account, not handled", user);
-        return r == 0;
-}
-
-/* Whether this PAM service may use apilogin at all ([global] services; empty = every
- * service). Decided here, before anything is sent, so that a sudo, cron or polkit stack
- * that includes common-auth never sends a remote password unless the administrator
- * lists it. */
-static bool service_allowed(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                            const struct apilogin_config *cfg)
-{
-        const void *service = NULL;
-
-        if (cfg->services.n == 0)
-                return true;
-        (void)pam_get_item(pamh, PAM_SERVICE, &service);
-        if (service && apilogin_strv_contains(&cfg->services, service))
-                return true;
-        pam_debug(pamh, o, "service %s is not in services, not handled",
-                  service ? (const char *)service : "(none)");
-        return false;
-}
-
-/* Load the config; logs once on failure. */
-static int load_config(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                       struct apilogin_config **ret)
-{
-        char err[512] = "";
-        int r = apilogin_config_load(o->config, ret, err, sizeof(err));
-
-        if (r < 0)
-                pam_syslog(pamh, LOG_ERR, "Failed to load config: %s",
-                           err[0] ? err : strerror(-r));
-        return r;
-}
+/* What the daemon said about this name in this phase. */
+struct query {
+        char prompt[PROMPT_MAX + 1]; /* "" = libpam's default */
+        int timeout_ms;              /* for the requests that follow */
+};
 
 static void fill_common(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                         struct apilogin_msg *req, uint8_t type, const char *user)
@@ -116,29 +76,93 @@ static void fill_common(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         (void)pam_get_item(pamh, PAM_RHOST, &rhost);
         req->type = type;
         req->user = user;
-        req->service = service ? service : "unknown";
+        req->service = service && strlen(service) <= apilogin_proto_tag_max(APILOGIN_TAG_SERVICE)
+                               ? service : "unknown";
         req->tty = tty && strlen(tty) <= apilogin_proto_tag_max(APILOGIN_TAG_TTY) ? tty : NULL;
         req->rhost = rhost && strlen(rhost) <= apilogin_proto_tag_max(APILOGIN_TAG_RHOST)
                              ? rhost : NULL;
         req->provider = o->provider;
 }
 
-/* Exchange one request with the daemon. Returns 0 with a decoded reply, or a PAM code
- * (PAM_AUTHINFO_UNAVAIL when the daemon is not there). */
-static int call_daemon(pam_handle_t *pamh, const struct apilogin_config *cfg,
-                       const struct apilogin_msg *req, struct apilogin_msg *reply)
+/* Exchange one request with the daemon. Returns 0 with a decoded reply, or
+ * PAM_AUTHINFO_UNAVAIL (logged) when the daemon is not there or is not root. */
+static int call_daemon(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                       const struct apilogin_msg *req, struct apilogin_msg *reply, int timeout_ms)
 {
-        int timeout = (int)cfg->timeout_ms + CLIENT_MARGIN_MS;
-        int r = apilogin_client_call(cfg->socket_path, req, reply, timeout);
+        int r = apilogin_client_call(o->socket, req, reply, timeout_ms);
 
+        if (r == -EPERM) {
+                pam_syslog(pamh, LOG_ERR, "Refusing to talk to %s: it is not served by root, "
+                                          "so not by apilogind; user=%s", o->socket, req->user);
+                return PAM_AUTHINFO_UNAVAIL;
+        }
         if (r < 0) {
                 pam_syslog(pamh, LOG_ERR, "Failed to reach apilogind at %s: %s; user=%s",
-                           cfg->socket_path, strerror(-r), req->user);
+                           o->socket, strerror(-r), req->user);
                 return PAM_AUTHINFO_UNAVAIL;
         }
         if (!reply->has_outcome)
                 return PAM_AUTHINFO_UNAVAIL;
         return 0;
+}
+
+/* The daemon's prompt, as the conversation will show it: bounded, no control characters. */
+static void take_prompt(struct query *q, const char *text)
+{
+        size_t i = 0;
+
+        for (; text && text[i] && i < PROMPT_MAX; i++) {
+                unsigned char c = (unsigned char)text[i];
+
+                q->prompt[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+        q->prompt[i] = '\0';
+}
+
+/* Ask the daemon whether user is apilogin's for this service (QUERY: no secret). Returns
+ * PAM_SUCCESS with q filled, not_ours when it is not, PAM_AUTHINFO_UNAVAIL when there is
+ * no daemon (or no root one), or the code of another answer. */
+static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o, const char *user,
+                 int not_ours, struct query *q)
+{
+        struct apilogin_msg req = {}, reply;
+        int r;
+
+        /* A name the protocol cannot carry is nobody's to send. */
+        if (!apilogin_name_valid(user))
+                return not_ours;
+        fill_common(pamh, o, &req, APILOGIN_REQ_QUERY, user);
+        r = call_daemon(pamh, o, &req, &reply, QUERY_TIMEOUT_MS);
+        if (r != 0)
+                return r;
+        r = outcome_to_pam((int)reply.outcome);
+        if (r == PAM_USER_UNKNOWN || r == PAM_IGNORE) {
+                pam_debug(pamh, o, "user %s is not handled by apilogin for this service", user);
+                r = not_ours;
+        } else if (r == PAM_SUCCESS) {
+                take_prompt(q, reply.text);
+                q->timeout_ms = (reply.has_timeout && reply.timeout <= 600000
+                                         ? (int)reply.timeout : QUERY_TIMEOUT_MS) +
+                                CLIENT_MARGIN_MS;
+        } else {
+                pam_syslog(pamh, LOG_ERR, "apilogind refused to consider user=%s: %s", user,
+                           apilogin_outcome_name((int)reply.outcome));
+        }
+        apilogin_proto_wipe(&reply);
+        return r;
+}
+
+/* QUERY for the phases after auth. Without a daemon these cannot ask: a local account is
+ * then left to pam_unix (not_ours), anything else gets unreachable_code, so a remote user
+ * is not let through unchecked. */
+static int query_or_local(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                          const char *user, int not_ours, int unreachable_code, struct query *q)
+{
+        int r = query(pamh, o, user, not_ours, q);
+
+        if (r != PAM_AUTHINFO_UNAVAIL)
+                return r;
+        return apilogin_name_in_passwd(PASSWD_FILE, user) > 0 ? not_ours : unreachable_code;
 }
 
 static void cleanup_verdict(pam_handle_t *pamh, void *data, int error_status)
@@ -166,28 +190,45 @@ static void tell_user(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                 (void)pam_error(pamh, "%s", reply->message);
 }
 
-/* Ask for the secret and run AUTH. Returns a PAM code. */
+/* Wait as a real refusal would (STANDIN_DELAY_*), whatever signals arrive meanwhile. */
+static void standin_delay(void)
+{
+        unsigned jitter = 0;
+        struct timespec ts;
+        long long ms;
+
+        if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
+                jitter = (unsigned)getpid();
+        ms = STANDIN_DELAY_MIN_MS + jitter % STANDIN_DELAY_SPREAD_MS;
+        ts = (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Ask for the secret with the daemon's prompt and run AUTH. Returns a PAM code. */
 static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                        const struct apilogin_config *cfg, const char *user)
+                        const struct query *q, const char *user)
 {
         struct apilogin_msg req = {}, reply;
         const char *tok = NULL;
         int r;
 
-        r = pam_get_authtok(pamh, PAM_AUTHTOK, &tok, NULL);
+        r = pam_get_authtok(pamh, PAM_AUTHTOK, &tok, q->prompt[0] ? q->prompt : NULL);
         if (r != PAM_SUCCESS)
                 return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : r;
         if (!tok || strlen(tok) > APILOGIN_SECRET_MAX)
                 return PAM_AUTH_ERR;
         /* sshd runs PAM for users it considers invalid with "\b\n\r\177INCORRECT" in place
-         * of what was typed; no real secret holds these bytes: never send one. */
+         * of what was typed; no real secret holds these bytes: never send one, and answer
+         * no faster than a real refusal. */
         if (strpbrk(tok, "\b\n\r\177")) {
+                standin_delay();
                 pam_debug(pamh, o, "secret with control characters refused; user=%s", user);
                 return PAM_AUTH_ERR;
         }
         fill_common(pamh, o, &req, APILOGIN_REQ_AUTH, user);
         req.secret = tok;
-        r = call_daemon(pamh, cfg, &req, &reply);
+        r = call_daemon(pamh, o, &req, &reply, q->timeout_ms);
         if (r == 0) {
                 tell_user(pamh, o, &reply);
                 remember_verdict(pamh, (int)reply.outcome);
@@ -202,11 +243,9 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         return r;
 }
 
-/* Shared prologue: options, user name, config, and whether the service and the name are
- * ours. Returns PAM_SUCCESS when the phase should go on, else the code to return. */
+/* Options and user name. Returns PAM_SUCCESS, or the code to return. */
 static int prologue(pam_handle_t *pamh, int flags, int argc, const char **argv,
-                    struct apilogin_pam_opts *o, struct apilogin_config **cfg,
-                    const char **user, int not_ours)
+                    struct apilogin_pam_opts *o, const char **user)
 {
         int r;
 
@@ -214,24 +253,23 @@ static int prologue(pam_handle_t *pamh, int flags, int argc, const char **argv,
         r = pam_get_user(pamh, user, NULL);
         if (r != PAM_SUCCESS || !*user)
                 return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
-        if (load_config(pamh, o, cfg) < 0)
-                return name_is_ours(pamh, o, NULL, *user) ? PAM_SERVICE_ERR : not_ours;
-        if (!service_allowed(pamh, o, *cfg))
-                return not_ours;
-        return name_is_ours(pamh, o, *cfg, *user) ? PAM_SUCCESS : not_ours;
+        return PAM_SUCCESS;
 }
 
 _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_pam_opts o;
+        struct query q = {};
         const char *user = NULL;
         int r;
 
-        r = prologue(pamh, flags, argc, argv, &o, &cfg, &user, PAM_USER_UNKNOWN);
+        r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = authenticate(pamh, &o, cfg, user);
+        /* No daemon: PAM_AUTHINFO_UNAVAIL at once, so pam_unix serves local users. */
+        r = query(pamh, &o, user, PAM_USER_UNKNOWN, &q);
+        if (r == PAM_SUCCESS)
+                r = authenticate(pamh, &o, &q, user);
         pam_debug(pamh, &o, "authenticate user=%s: %s", user, pam_strerror(pamh, r));
         return r;
 }
@@ -243,15 +281,15 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
         return PAM_SUCCESS;
 }
 
-static int ask_account(pam_handle_t *pamh, const struct apilogin_config *cfg,
-                       const struct apilogin_pam_opts *o, const char *user)
+static int ask_account(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                       const struct query *q, const char *user)
 {
         struct apilogin_msg req = {}, reply;
         int r;
 
         fill_common(pamh, o, &req, APILOGIN_REQ_ACCT, user);
         req.provider = NULL;
-        r = call_daemon(pamh, cfg, &req, &reply);
+        r = call_daemon(pamh, o, &req, &reply, q->timeout_ms);
         if (r == 0)
                 r = outcome_to_pam((int)reply.outcome);
         apilogin_proto_wipe(&reply);
@@ -260,20 +298,23 @@ static int ask_account(pam_handle_t *pamh, const struct apilogin_config *cfg,
 
 _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_pam_opts o;
+        struct query q = {};
         const char *user = NULL;
         const void *verdict = NULL;
         int r;
 
-        r = prologue(pamh, flags, argc, argv, &o, &cfg, &user, PAM_IGNORE);
+        r = prologue(pamh, flags, argc, argv, &o, &user);
+        if (r != PAM_SUCCESS)
+                return r;
+        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_AUTHINFO_UNAVAIL, &q);
         if (r != PAM_SUCCESS)
                 return r;
         /* A verdict from our own auth phase in this handle is authoritative. */
         if (pam_get_data(pamh, DATA_VERDICT, &verdict) == PAM_SUCCESS && verdict &&
             *(const int *)verdict != APILOGIN_OK)
                 return outcome_to_pam(*(const int *)verdict);
-        r = ask_account(pamh, cfg, &o, user);
+        r = ask_account(pamh, &o, &q, user);
         pam_debug(pamh, &o, "account user=%s: %s", user, pam_strerror(pamh, r));
         return r;
 }
@@ -307,19 +348,22 @@ static int export_session(pam_handle_t *pamh, const struct apilogin_msg *reply)
 
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_msg req = {}, reply;
         struct apilogin_pam_opts o;
+        struct query q = {};
         const char *user = NULL;
         int r;
 
-        r = prologue(pamh, flags, argc, argv, &o, &cfg, &user, PAM_IGNORE);
+        r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
+        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        if (r != PAM_SUCCESS)
+                return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
         fill_common(pamh, &o, &req, APILOGIN_REQ_OPEN, user);
         req.has_pid = true;
         req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, cfg, &req, &reply);
+        r = call_daemon(pamh, &o, &req, &reply, q.timeout_ms);
         if (r == 0) {
                 r = outcome_to_pam((int)reply.outcome);
                 if (r == PAM_SUCCESS)
@@ -336,23 +380,26 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 
 _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_msg req = {}, reply;
         struct apilogin_pam_opts o;
+        struct query q = {};
         const char *user = NULL;
         const void *sid = NULL;
         int r;
 
-        r = prologue(pamh, flags, argc, argv, &o, &cfg, &user, PAM_IGNORE);
+        r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
+        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        if (r != PAM_SUCCESS)
+                return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
         fill_common(pamh, &o, &req, APILOGIN_REQ_CLOSE, user);
         req.provider = NULL;
         if (pam_get_data(pamh, DATA_SESSION, &sid) == PAM_SUCCESS)
                 req.session = sid;
         req.has_pid = true;
         req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, cfg, &req, &reply);
+        r = call_daemon(pamh, &o, &req, &reply, q.timeout_ms);
         if (r == 0)
                 r = outcome_to_pam((int)reply.outcome);
         apilogin_proto_wipe(&reply);
@@ -362,14 +409,17 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
 
 _public_ int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
         struct apilogin_pam_opts o;
+        struct query q = {};
         const char *user = NULL;
         int r;
 
-        r = prologue(pamh, flags, argc, argv, &o, &cfg, &user, PAM_IGNORE);
+        r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
+        /* Without a daemon, say nothing: passwd for a local user must go on undisturbed. */
+        if (query(pamh, &o, user, PAM_IGNORE, &q) != PAM_SUCCESS)
+                return PAM_IGNORE;
         if ((flags & PAM_PRELIM_CHECK) && !o.quiet)
                 (void)pam_info(pamh, "The password of %s is managed by the login service; "
                                      "change it there.", user);

@@ -337,8 +337,10 @@ EOF
 
 # ssh_as USER SECRET METHOD COMMAND: one ssh login (METHOD password or keyboard-interactive)
 # with sshpass running COMMAND; output in $OUT, exit status in $RC (255: refused).
+# (SSH_PROMPT: the prompt sshpass answers, default "assword"; the daemon's prompt for
+# token_login is "Access token: ", for ws_auth "PIN: ".)
 ssh_as() {
-        OUT=$(SSHPASS=$2 timeout 30 sshpass -e ssh -F /dev/null -p "$SSHD_PORT" \
+        OUT=$(SSHPASS=$2 timeout 30 sshpass -e -P "${SSH_PROMPT:-assword}" ssh -F /dev/null -p "$SSHD_PORT" \
                 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
                 -o LogLevel=ERROR -o PreferredAuthentications="$3" \
                 -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \

@@ -5,8 +5,11 @@
  *   pam_session SERVICE USER [STEP...]
  *   STEP: auth | acct | open | close | "run:SHELL-COMMAND" | env
  *
- * The secret is read from stdin (one line). Each step prints "STEP: PAM message" and the
- * program stops at the first failing step with exit status 10 + the PAM code. */
+ * The secret is read from stdin (one line), or taken from $PAM_SESSION_SECRET when that is
+ * set (for bytes a line cannot carry, such as sshd's "\b\n\r\177INCORRECT"). With
+ * $PAM_SESSION_SHOW_PROMPT set, each prompt is printed as "prompt: TEXT". Each step prints
+ * "STEP: PAM message" and the program stops at the first failing step with exit status
+ * 10 + the PAM code. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
                 switch (msg[i]->msg_style) {
                 case PAM_PROMPT_ECHO_OFF:
                 case PAM_PROMPT_ECHO_ON:
+                        if (getenv("PAM_SESSION_SHOW_PROMPT"))
+                                printf("prompt: %s\n", msg[i]->msg);
                         r[i].resp = strdup(secret);
                         break;
                 default:
@@ -94,7 +99,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: pam_session SERVICE USER [auth|acct|open|close|env|run:CMD]...\n");
                 return 2;
         }
-        if (fgets(secret, sizeof(secret), stdin))
+        if (getenv("PAM_SESSION_SECRET"))
+                snprintf(secret, sizeof(secret), "%s", getenv("PAM_SESSION_SECRET"));
+        else if (fgets(secret, sizeof(secret), stdin))
                 secret[strcspn(secret, "\n")] = 0;
         r = pam_start(argv[1], argv[2], &c, &pamh);
         if (r != PAM_SUCCESS)

@@ -98,7 +98,7 @@ check "nothing was sent to the API for root" [ "$(refstat total)" = "$n" ]
 # --- token_login over ssh: the session id is logged out at exit ---
 example_stack provider=gps > /etc/pam.d/sshd
 n=$(refstat logout_token_login)
-ssh_as bob "$BOB_TOKEN" keyboard-interactive "$SHOW"
+SSH_PROMPT="token:" ssh_as bob "$BOB_TOKEN" keyboard-interactive "$SHOW"
 check "token_login: bob logs in over ssh with his token" [ "$RC" = 0 ]
 bob_uid=$(id -u bob)
 check "token_login: the session has bob's token file" grep -qx "ST=$bob_uid 600" <<<"$OUT"

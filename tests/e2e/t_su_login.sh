@@ -58,7 +58,7 @@ check "bob is unknown before his first login" bash -c '! getent passwd bob'
 n=$(refstat logout_token_login)
 tmux_start login2 "/bin/login"
 tmux_wait login2 "login: " && tmux_type login2 bob
-tmux_wait login2 "Password: " && tmux_type login2 "$BOB_TOKEN"
+tmux_wait login2 "Access token: " && tmux_type login2 "$BOB_TOKEN"
 tmux_type login2 'echo "BOB=$(id -un) $(stat -c %a "$APILOGIN_TOKEN_FILE")"'
 check "login bob: first login of a never-seen name through login (no first_login_from)" \
         tmux_wait login2 "^BOB=bob 600$" 15

@@ -56,6 +56,24 @@ static void test_reply_ints(void **state)
         assert_string_equal(out.message, "hi");
 }
 
+/* QUERY's reply: outcome, the prompt in text, the timeout tag (sent once, 4 bytes). */
+static void test_query_reply(void **state)
+{
+        struct apilogin_msg m = { .type = APILOGIN_REPLY, .has_outcome = true, .outcome = 0,
+                                  .text = "PIN: ", .has_timeout = true, .timeout = 3000 };
+        int len = apilogin_proto_encode(&m, buf, sizeof(buf));
+
+        assert_int_equal(apilogin_proto_decode(buf, (size_t)len, &out), 0);
+        assert_string_equal(out.text, "PIN: ");
+        assert_true(out.has_timeout);
+        assert_int_equal(out.timeout, 3000);
+        assert_false(out.has_uid);
+        /* the same tag twice is malformed */
+        memcpy(buf + len, buf + len - 7, 7);
+        buf[7] += 7;
+        assert_int_equal(apilogin_proto_decode(buf, (size_t)len + 7, &out), -EBADMSG);
+}
+
 static void test_truncated_every_length(void **state)
 {
         int len = encode_auth();
@@ -158,6 +176,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_reply_ints),
+                cmocka_unit_test(test_query_reply),
                 cmocka_unit_test(test_truncated_every_length),
                 cmocka_unit_test(test_field_too_long),
                 cmocka_unit_test(test_oversized_body),

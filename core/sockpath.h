@@ -1,0 +1,17 @@
+/* sockpath.h: the socket path for the clients of apilogind (pam_apilogin.so, apiloginctl).
+ * The daemon is the one reader of the config; a client needs only where to find it: an
+ * explicit path, else the socket key of [global] in a config file, else the compiled-in
+ * default. The file is read with a tiny line reader that looks at that one key and
+ * ignores everything else, so a typo saved in the file cannot break a client. */
+#pragma once
+
+#include <stddef.h>
+
+#define APILOGIN_SOCKET_DEFAULT APILOGIN_RUNDIR "/socket"
+
+/* Find "socket = PATH" in the [global] section of the file at config_path and copy PATH
+ * into buf (n bytes). Returns 0, -ENOENT when the file has no such key (or the value is
+ * not an absolute path that fits), or the -errno of opening/reading the file. Lines are
+ * "key = value" with "#" or ";" starting a comment (a whole line, or after the value
+ * when preceded by a blank); over-long lines are skipped. Never logs. */
+int apilogin_socket_from_config(const char *config_path, char *buf, size_t n);
