@@ -65,7 +65,7 @@ UNKNOWN_MSG="auth: User not known to the underlying authentication module"
 
 login apilogin-c-lc seed pw-seed
 expect_pam "the seed user logs in before the run" "$OK_MSG"
-check "the seed user is known to NSS" getent passwd seed
+check "the seed user is known to NSS" bash -c "getent passwd seed > /dev/null"
 
 # The job list: one line per login, "NUM API USER SECRET EXPECTED" (secrets have no blanks).
 : > "$T/jobs"
