@@ -26,6 +26,11 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_IN_CAP (APILOGIN_WS_MSG_MAX + 16) /* one whole frame, header included */
 #define WS_HDR_MAX 14                         /* 2 + 8 (length) + 4 (mask key) */
+#define WS_HS_MAX 2048                        /* our handshake request, at most */
+/* Everything ever queued at once: the handshake (a hostile server may answer it before
+ * reading it), the request frame, the pongs allowed and our close frame. */
+#define WS_OUT_MAX (WS_HS_MAX + WS_HDR_MAX + APILOGIN_WS_MSG_MAX + \
+                    APILOGIN_WS_CTRL_QUEUE_MAX + WS_HDR_MAX + 125)
 
 enum ws_op { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
 
@@ -62,6 +67,7 @@ struct apilogin_ws {
         char *match_id;
         struct buf out;                        /* bytes to send (masked request: secret) */
         size_t out_off;
+        size_t ctrl_queued;                    /* pong bytes in out, not yet all sent */
         struct buf in;                         /* received, not yet parsed */
         struct buf msg;                        /* the text message being reassembled */
         bool in_msg, close_sent;
@@ -246,7 +252,7 @@ static int frame_append(struct buf *out, enum ws_op op, const void *payload, siz
         r = random_bytes(h + hl, 4);
         if (r < 0)
                 return r;
-        r = buf_reserve(out, hl + 4 + len, SIZE_MAX);
+        r = buf_reserve(out, hl + 4 + len, WS_OUT_MAX);
         if (r < 0)
                 return r;
         memcpy(out->p + out->len, h, hl + 4);
@@ -272,7 +278,7 @@ static int close_append(struct apilogin_ws *w, unsigned code, const uint8_t *pay
 static int handshake_request(struct apilogin_ws *w)
 {
         uint8_t raw[16];
-        char req[2048];
+        char req[WS_HS_MAX];
         int n, r;
 
         r = random_bytes(raw, sizeof(raw));
@@ -286,7 +292,7 @@ static int handshake_request(struct apilogin_ws *w)
                      w->target, w->host, w->key);
         if (n < 0 || (size_t)n >= sizeof(req))
                 return -EINVAL;
-        return buf_append(&w->out, req, (size_t)n, SIZE_MAX);
+        return buf_append(&w->out, req, (size_t)n, WS_OUT_MAX);
 }
 
 /* Whether the comma-separated list v (len bytes) holds token, case-insensitively. */
@@ -460,12 +466,28 @@ static int data_frame(struct apilogin_ws *w, const struct ws_frame *f)
         return ++w->skipped > APILOGIN_WS_SKIP_MAX ? -EMSGSIZE : 0;
 }
 
+/* A ping: queue its pong, unless the pongs not yet sent would pass the cap. A server that
+ * pings and never reads would otherwise grow our queue for as long as the deadline lets
+ * it; past the cap it is no peer we can talk to, so the exchange ends. */
+static int pong(struct apilogin_ws *w, const struct ws_frame *f)
+{
+        size_t n = 6 + f->len; /* a pong's header (len <= 125) and mask key, and payload */
+        int r;
+
+        if (n > APILOGIN_WS_CTRL_QUEUE_MAX - w->ctrl_queued)
+                return -ENOBUFS;
+        r = frame_append(&w->out, OP_PONG, f->payload, f->len);
+        if (r == 0)
+                w->ctrl_queued += n;
+        return r;
+}
+
 /* One frame: 1 reply complete, 0 go on, -errno (-ECONNRESET: the server closed). */
 static int on_frame(struct apilogin_ws *w, const struct ws_frame *f)
 {
         switch (f->op) {
         case OP_PING:
-                return frame_append(&w->out, OP_PONG, f->payload, f->len);
+                return pong(w, f);
         case OP_PONG:
                 return 0;
         case OP_CLOSE:
@@ -530,6 +552,7 @@ static int flush(struct apilogin_ws *w)
         }
         buf_reset(&w->out); /* the sent request frame is wiped right away */
         w->out_off = 0;
+        w->ctrl_queued = 0;
         return 0;
 }
 
@@ -577,7 +600,8 @@ static int pump(struct apilogin_ws *w)
 /* Close frame, best effort (one non-blocking try), when the socket is open. */
 static void say_goodbye(struct apilogin_ws *w, int err)
 {
-        unsigned code = err == 0 ? 1000 : err == -EPROTO ? 1002 : err == -EMSGSIZE ? 1009 : 1001;
+        unsigned code = err == 0 ? 1000 : err == -EPROTO ? 1002 : err == -EMSGSIZE ? 1009
+                        : err == -ENOBUFS ? 1008 : 1001;
 
         if (w->state != WS_OPEN)
                 return;
@@ -622,7 +646,9 @@ static void end(struct apilogin_ws *w, int err)
         if (err == 0) {
                 resp.body = malloc(w->msg.len + 1);
                 if (resp.body) {
-                        memcpy(resp.body, w->msg.p, w->msg.len);
+                        /* an empty message has no buffer at all: no memcpy from NULL */
+                        if (w->msg.len)
+                                memcpy(resp.body, w->msg.p, w->msg.len);
                         resp.body[w->msg.len] = '\0';
                         resp.len = w->msg.len;
                         resp.status = APILOGIN_WS_STATUS;
@@ -684,6 +710,11 @@ static void on_connected(void *userdata, int error, void *easy)
 }
 
 /* ---- start and cancel ----------------------------------------------------------------- */
+
+size_t apilogin_ws_queued(const struct apilogin_ws *w)
+{
+        return w ? w->out.len - w->out_off : 0;
+}
 
 bool apilogin_ws_url(const char *url)
 {

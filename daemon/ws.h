@@ -38,6 +38,10 @@
 #define APILOGIN_WS_HEAD_MAX (8 * 1024)  /* largest handshake answer (status + headers) */
 #define APILOGIN_WS_SKIP_MAX 256         /* messages skipped before the reply, at most */
 #define APILOGIN_WS_STATUS 101           /* resp->status of every reply handed over */
+/* Control frames (pongs) queued but not yet taken by the socket, at most: a server that
+ * sends pings and never reads gets its connection closed (-ENOBUFS) past this, so the
+ * outgoing queue never holds more than the handshake, the request frame and this. */
+#define APILOGIN_WS_CTRL_QUEUE_MAX 4096
 
 struct loop;
 struct apilogin_ws;
@@ -53,6 +57,7 @@ struct apilogin_ws;
  * NUL-terminated) or a transport error: -ECONNREFUSED, -ETIMEDOUT (deadline), -EPROTO
  * (TLS, a handshake that is not a valid 101 (status then holds the HTTP status), a
  * protocol violation), -EMSGSIZE (over APILOGIN_WS_MSG_MAX or APILOGIN_WS_SKIP_MAX),
+ * -ENOBUFS (pings answered faster than the server reads: APILOGIN_WS_CTRL_QUEUE_MAX),
  * -ECONNRESET (closed before the reply), -EIO, -ENOMEM. done may start or cancel other
  * exchanges and transfers; resp is cleared after it returns.
  *
@@ -67,6 +72,9 @@ int apilogin_ws_start(struct apilogin_http *h, struct loop *loop,
 /* Abort an exchange whose done callback has not started: the connection is closed at once
  * (no close frame), done is not called, every buffer is wiped. Accepts NULL. */
 void apilogin_ws_cancel(struct apilogin_ws *w);
+
+/* Bytes queued to send on w's connection and not yet taken by the socket (for tests). */
+size_t apilogin_ws_queued(const struct apilogin_ws *w);
 
 /* Whether url is a ws:// or wss:// URL (scheme only, case-insensitive; no policy check). */
 bool apilogin_ws_url(const char *url);

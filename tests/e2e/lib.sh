@@ -643,3 +643,41 @@ elif mode == "flood":
     flood(int(args[0]), float(args[1]), args[2])
 EOF
 }
+
+# ---- TLS: refapi behind https/wss with the test's own certificates (t_tls.sh) -------------
+
+# refapi_tls_start NAME ACCOUNTS CERT-BASENAME: another refapi serving https and wss with
+# $T/certs/CERT-BASENAME.pem/.key (tests/e2e/mkcerts.sh made them); sets PORT_<NAME>, adds
+# its pid to EXTRA_PIDS (stopped by extra_pids_stop). With CERT-BASENAME "-", plain http.
+refapi_tls_start() {
+        local name=$1 pf="$T/refapi_$1.port" tls=()
+        [ "$3" = - ] || tls=(--tls-cert "$T/certs/$3.pem" --tls-key "$T/certs/$3.key")
+        rm -f "$pf"
+        "$REFAPI" --accounts "$2" --port 0 --port-file "$pf" --threads 2 "${tls[@]}" \
+                >> "$T/refapi_$name.log" 2>&1 &
+        EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+        for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+        [ -s "$pf" ] || { echo "# refapi $name did not start:"; sed 's/^/#   /' "$T/refapi_$name.log"; return 1; }
+        printf -v "PORT_$name" '%s' "$(cat "$pf")"
+}
+
+extra_pids_stop() {
+        local p
+        for p in ${EXTRA_PIDS:-}; do kill "$p" 2>/dev/null; done
+        EXTRA_PIDS=
+}
+
+# pam_code_of OUTPUT: the PAM code name for the last "auth: <message>" line pam_session
+# printed (PAM_SUCCESS, PAM_AUTH_ERR, PAM_AUTHINFO_UNAVAIL, ...; "?" if unknown).
+pam_code_of() {
+        case "$(printf '%s\n' "$1" | grep '^auth: ' | tail -n 1)" in
+        "auth: Success") echo PAM_SUCCESS ;;
+        "auth: Authentication failure") echo PAM_AUTH_ERR ;;
+        "auth: Authentication service cannot retrieve authentication info") echo PAM_AUTHINFO_UNAVAIL ;;
+        "auth: User not known to the underlying authentication module") echo PAM_USER_UNKNOWN ;;
+        "auth: Permission denied") echo PAM_PERM_DENIED ;;
+        "auth: Have exhausted maximum number of retries") echo PAM_MAXTRIES ;;
+        "auth: User account has expired") echo PAM_ACCT_EXPIRED ;;
+        *) echo "?" ;;
+        esac
+}

@@ -132,17 +132,17 @@ static int parse_secs(const cJSON *root, const char *name, long def, long *ret)
 static int parse_faults(const cJSON *root)
 {
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, "faults"), *it;
-        enum fault_mode m;
 
         if (sec && !cJSON_IsObject(sec)) {
                 fprintf(stderr, "refapi: \"faults\" must be an object\n");
                 return -EINVAL;
         }
         cJSON_ArrayForEach(it, sec) {
-                if (!cJSON_IsString(it) || fault_parse(it->valuestring, &m) < 0 ||
-                    it->string[0] != '/' || faults_set(it->string, m) < 0) {
+                if (!cJSON_IsString(it) || it->string[0] != '/' ||
+                    faults_set(it->string, it->valuestring) < 0) {
                         fprintf(stderr, "refapi: faults: bad entry \"%s\" (path must start "
-                                "with / and mode be none|stall|500|garbage|oversized|close)\n",
+                                "with / and mode be none|stall|500|garbage|oversized|close"
+                                "|redirect:URL)\n",
                                 it->string);
                         return -EINVAL;
                 }

@@ -28,10 +28,10 @@ void ctl_fault(struct rq *rq)
         if (rq_is_post(rq)) {
                 if (!path || path[0] != '/' || fault_parse(mode, &m) < 0) {
                         rq_reply_text(rq, 400, "usage: POST /_fault?path=/x&mode="
-                                      "none|stall|500|garbage|oversized|close\n");
+                                      "none|stall|500|garbage|oversized|close|redirect:URL\n");
                         return;
                 }
-                if (faults_set(path, m) < 0) {
+                if (faults_set(path, mode) < 0) {
                         rq_reply_text(rq, 507, "fault table full or path too long\n");
                         return;
                 }

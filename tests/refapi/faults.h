@@ -1,4 +1,5 @@
-/* faults.h: per-path fault injection ("stall", "500", "garbage", "oversized", "close").
+/* faults.h: per-path fault injection ("stall", "500", "garbage", "oversized", "close",
+ * "redirect:<URL>").
  *
  * The table maps an exact URL path to a mode.  It is filled from the accounts file
  * and changed at runtime by POST /_fault; lookups take a read lock.  A "stall" is
@@ -19,6 +20,7 @@ enum fault_mode {
         FAULT_GARBAGE,
         FAULT_OVERSIZED,
         FAULT_CLOSE,
+        FAULT_REDIRECT,         /* 307 with Location: the URL given after "redirect:" */
 };
 
 enum fault_action {
@@ -28,17 +30,24 @@ enum fault_action {
         FA_SUSPEND,     /* connection suspended; return MHD_YES */
 };
 
-/* Parses a mode name into *ret.  Returns 0 or -EINVAL. */
+#define FAULT_LOCATION_MAX 256      /* longest redirect URL, NUL included */
+
+/* Parses a fault spec: a mode name, or "redirect:<URL>" (printable ASCII, no blanks,
+ * shorter than FAULT_LOCATION_MAX).  Returns 0 or -EINVAL. */
 int fault_parse(const char *s, enum fault_mode *ret);
 const char *fault_name(enum fault_mode m);
 
-/* Sets (or with FAULT_NONE clears) the fault of path.  Returns 0, -ENOSPC or -EINVAL. */
-int faults_set(const char *path, enum fault_mode m);
+/* Sets the fault of path from spec (see fault_parse); "none" clears it.  Returns 0,
+ * -ENOSPC or -EINVAL. */
+int faults_set(const char *path, const char *spec);
 
 /* Returns the fault of path; FAULT_NONE when none is set.  Read-locked. */
 enum fault_mode faults_get(const char *path);
 
-/* Returns {"faults":{path:mode,...}} (caller frees) or NULL. */
+/* Copies the redirect URL of path into buf (size >= FAULT_LOCATION_MAX); "" if none. */
+void faults_location(const char *path, char *buf, size_t size);
+
+/* Returns {"faults":{path:spec,...}} (caller frees) or NULL. */
 char *faults_json(void);
 
 /* Applies mode m to an HTTP request and counts it.  FA_SUSPEND means the connection

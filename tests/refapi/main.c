@@ -1,9 +1,11 @@
 /* main.c: refapi entry point: options, accounts, the MHD daemon, and clean shutdown.
  *
  *   refapi --accounts FILE [--port N] [--port-file PATH] [--stall-seconds S] [--threads N]
+ *          [--tls-cert PEM --tls-key PEM]
  *
  * Binds 127.0.0.1 only, prints "PORT=<n>" on stdout once listening, runs until SIGTERM
  * or SIGINT and exits 0.  Accounts-file and usage errors exit 2, start-up failures 1.
+ * With --tls-cert and --tls-key every API is https (and the WebSocket wss) instead.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -22,11 +24,13 @@
 #include "refapi.h"
 #include "stall.h"
 #include "store.h"
+#include "tls.h"
 #include "ws_session.h"
 
 struct opts {
         const char *accounts;
         const char *port_file;
+        const char *tls_cert, *tls_key;
         unsigned port;
         unsigned stall_seconds;
         unsigned threads;
@@ -35,7 +39,7 @@ struct opts {
 static void usage(FILE *f)
 {
         fprintf(f, "usage: refapi --accounts FILE [--port N] [--port-file PATH] "
-                "[--stall-seconds S] [--threads N]\n");
+                "[--stall-seconds S] [--threads N] [--tls-cert PEM --tls-key PEM]\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *ret)
@@ -59,6 +63,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 { "port-file", required_argument, NULL, 'f' },
                 { "stall-seconds", required_argument, NULL, 's' },
                 { "threads", required_argument, NULL, 't' },
+                { "tls-cert", required_argument, NULL, 'c' },
+                { "tls-key", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -71,11 +77,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 case 'p': r = parse_uint(optarg, 65535, &o->port); break;
                 case 's': r = parse_uint(optarg, 86400, &o->stall_seconds); break;
                 case 't': r = parse_uint(optarg, 256, &o->threads); break;
+                case 'c': o->tls_cert = optarg; break;
+                case 'k': o->tls_key = optarg; break;
                 case 'h': usage(stdout); exit(0);
                 default: r = -EINVAL; break;
                 }
         }
-        if (r == 0 && (!o->accounts || optind != argc))
+        if (r == 0 && (!o->accounts || optind != argc || !o->tls_cert != !o->tls_key))
                 r = -EINVAL;
         return r;
 }
@@ -102,10 +110,15 @@ static int write_port_file(const char *path, unsigned port)
         return 0;
 }
 
-static struct MHD_Daemon *start_daemon(const struct opts *o)
+static struct MHD_Daemon *start_daemon(const struct opts *o, const struct tls_pem *tls)
 {
         struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(o->port) };
-        unsigned threads = o->threads;
+        struct MHD_OptionItem tls_opts[] = {
+                { MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert },
+                { MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key },
+                { MHD_OPTION_END, 0, NULL },
+        };
+        unsigned threads = o->threads, flags = 0;
 
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (threads == 0) {
@@ -113,10 +126,15 @@ static struct MHD_Daemon *start_daemon(const struct opts *o)
 
                 threads = n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
         }
+        if (tls->cert)
+                flags |= MHD_USE_TLS;
+        else
+                tls_opts[0].option = MHD_OPTION_END;
         return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                                MHD_ALLOW_UPGRADE,
+                                MHD_ALLOW_UPGRADE | flags,
                                 o->port, NULL, NULL, router_on_request, NULL,
                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                                MHD_OPTION_ARRAY, tls_opts,
                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
                                 MHD_OPTION_NOTIFY_COMPLETED, router_on_completed, NULL,
                                 MHD_OPTION_CONNECTION_TIMEOUT, 120u,
@@ -153,7 +171,7 @@ static void wait_for_signal(const sigset_t *set)
                 ;
 }
 
-static int serve(const struct opts *o, const sigset_t *set)
+static int serve(const struct opts *o, const struct tls_pem *tls, const sigset_t *set)
 {
         struct MHD_Daemon *d;
         int r;
@@ -162,7 +180,7 @@ static int serve(const struct opts *o, const sigset_t *set)
                 fprintf(stderr, "refapi: Failed to initialise: %s\n", strerror(-r));
                 return 1;
         }
-        d = start_daemon(o);
+        d = start_daemon(o, tls);
         if (!d) {
                 fprintf(stderr, "refapi: Failed to start HTTP daemon on 127.0.0.1:%u\n", o->port);
                 stall_stop();
@@ -181,6 +199,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 int main(int argc, char **argv)
 {
         struct opts o = { .stall_seconds = 30 };
+        struct tls_pem tls = { 0 };
         sigset_t set;
         int r;
 
@@ -188,8 +207,13 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        if (o.tls_cert && tls_pem_load(o.tls_cert, o.tls_key, &tls) < 0) {
+                tls_pem_free(&tls);
+                return 2;
+        }
         if (accounts_load(o.accounts) < 0) {
                 accounts_free();
+                tls_pem_free(&tls);
                 return 2;
         }
         /* block the stop signals in every thread; main collects them with sigwait() */
@@ -198,7 +222,8 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
-        r = serve(&o, &set);
+        r = serve(&o, &tls, &set);
+        tls_pem_free(&tls);
         store_free();
         faults_free();
         accounts_free();

@@ -111,7 +111,7 @@ static int run_fault(struct rq *rq, const struct route *rt)
 {
         enum fault_mode m = faults_get(rq->path);
 
-        if (rt->ws && m != FAULT_500 && m != FAULT_CLOSE)
+        if (rt->ws && m != FAULT_500 && m != FAULT_CLOSE && m != FAULT_REDIRECT)
                 m = FAULT_NONE;
         switch (fault_apply(rq, m)) {
         case FA_PASS:

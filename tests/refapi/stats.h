@@ -10,7 +10,7 @@
 #define STATS_COUNTERS(X) \
         X(total) X(not_found) X(method_not_allowed) X(body_too_large) \
         X(faulted) X(fault_stall) X(fault_500) X(fault_garbage) X(fault_oversized) \
-        X(fault_close) \
+        X(fault_close) X(fault_redirect) \
         X(login_check) X(login_check_ok) X(login_check_fail) \
         X(login_check_disabled) X(login_check_rate_limited) \
         X(refresh) X(refresh_ok) X(refresh_fail) \

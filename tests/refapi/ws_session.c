@@ -47,7 +47,8 @@ static int sess_reply(struct ws_sess *s, char *reply)
         size_t len = reply ? strlen(reply) : 0;
         int r = 0;
 
-        if (reply && m != FAULT_NONE && m != FAULT_500 && m != FAULT_CLOSE) {
+        if (reply && m != FAULT_NONE && m != FAULT_500 && m != FAULT_CLOSE &&
+            m != FAULT_REDIRECT) {
                 stat_inc(ST_faulted);
                 if (m == FAULT_STALL) {
                         stat_inc(ST_fault_stall);

@@ -849,6 +849,100 @@ static void test_refusals(void **state)
         assert_int_equal(apilogin_http_in_flight(H), 0);
 }
 
+static void s_ping_flood(struct srv *s, int fd)
+{
+        static uint8_t chunk[512 * 140];
+        struct timeval tv = { .tv_sec = 5 };
+        char ping[125];
+        size_t n = 0;
+
+        hs_ok(s, fd);
+        if (read_request(s, fd) < 0)
+                return;
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        memset(ping, 'p', sizeof(ping));
+        for (int i = 0; i < 512; i++)
+                n += frame_bytes(chunk + n, 0x80 | OP_PING, ping, sizeof(ping), false);
+        /* 400 000 pings (50 MB), never reading a pong: far more than the kernel's buffers
+         * (ours is small, see below; the client's send buffer at most 4 MB) can take. */
+        for (int i = 0; i < 800; i++)
+                if (send(fd, chunk, n, MSG_NOSIGNAL) != (ssize_t)n)
+                        return; /* the client closed: what the test wants */
+        /* a pause, so that a client still reading goes back to its loop with its queue
+         * full, then the reply, and the pongs read at last */
+        usleep(300000);
+        frame(fd, true, OP_TEXT, REPLY);
+        drain(s, fd);
+}
+
+/* A server that pings and never reads: the pongs queued stay under
+ * APILOGIN_WS_CTRL_QUEUE_MAX, and the exchange ends with -ENOBUFS instead of growing the
+ * queue until the deadline (or, as here, until the reply comes after 50 MB of pings). */
+static void test_ping_flood(void **state)
+{
+        struct apilogin_ws *w = NULL;
+        size_t max_q = 0;
+        int small = 64 * 1024;
+        char url[64];
+        uint64_t end;
+
+        /* a small receive buffer on the server's side (inherited from the listener), so
+         * that the pongs pile up in the client rather than in the kernel */
+        assert_int_equal(setsockopt(S.lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+        S.script = s_ping_flood;
+        assert_int_equal(pthread_create(&S.th, NULL, srv_main, &S), 0);
+        S.running = true;
+        snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", S.port);
+        assert_int_equal(start(url, REQ_TEXT, "r-7", 8000, &w), 0);
+        end = apilogin_now_ms() + 12000;
+        while (R.calls == 0 && apilogin_now_ms() < end) {
+                assert_int_equal(loop_iterate(L, 50), 0);
+                if (R.calls == 0 && apilogin_ws_queued(w) > max_q)
+                        max_q = apilogin_ws_queued(w); /* w lives until done is called */
+        }
+        pthread_join(S.th, NULL);
+        S.running = false;
+        assert_int_equal(R.calls, 1);
+        assert_true(S.text_len > 0); /* the request did go out before the flood */
+        if (max_q > APILOGIN_WS_CTRL_QUEUE_MAX)
+                fail_msg("the outgoing queue grew to %zu bytes", max_q);
+        assert_int_equal(R.err, -ENOBUFS);
+        assert_null(R.body);
+}
+
+static void s_empty_text(struct srv *s, int fd)
+{
+        char head[512];
+
+        /* no event frame first: the empty message is the first data the client reads, so
+         * its message buffer was never allocated */
+        head_ok(s, head, sizeof(head), "");
+        send_all(fd, head, strlen(head));
+        if (read_request(s, fd) < 0)
+                return;
+        frame_raw(fd, 0x80 | OP_PING, "", 0, false);
+        frame(fd, false, OP_TEXT, "");
+        frame(fd, true, OP_CONT, "");
+        drain(s, fd);
+}
+
+/* An empty ping gets an empty pong; an empty text message (here an empty first fragment
+ * and an empty last one) is a message like any other: handed on as "" of length 0 (the
+ * driver calls it malformed), with no memcpy from the NULL of a buffer never allocated
+ * (UBSan: -fsanitize=nonnull-attribute). */
+static void test_empty_text(void **state)
+{
+        exchange(s_empty_text, "/", "r-7", 2000);
+        assert_int_equal(R.err, 0);
+        assert_int_equal(R.status, APILOGIN_WS_STATUS);
+        assert_non_null(R.body);
+        assert_int_equal(R.len, 0);
+        assert_string_equal(R.body, "");
+        assert_int_equal(S.n_pongs, 1);
+        assert_string_equal(S.pong[0], "");
+        assert_int_equal(S.close_code, 1000);
+}
+
 /* Cancel while connecting, and once the request is out: no callback, connection closed
  * without a close frame, nothing leaks (ASan). */
 static void test_cancel(void **state)
@@ -1181,6 +1275,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_refused_port, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ping_flood, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_empty_text, setup, teardown),
                 cmocka_unit_test(test_drv_request),
                 cmocka_unit_test(test_drv_request_refusals),
                 cmocka_unit_test(test_drv_result_codes),
