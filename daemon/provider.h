@@ -41,7 +41,6 @@ struct apilogin_login_in {
         const char *user;    /* validated login name */
         const char *secret;  /* password / token / PIN */
         unsigned step;       /* 0 for the first request, 1.. for follow-ups */
-        const char *cookie;  /* cookie from the previous step, or NULL */
 };
 
 /* Tokens of a live session, for logout/keep-alive/refresh requests. */
@@ -54,6 +53,10 @@ struct apilogin_session_creds {
 
 struct apilogin_driver {
         enum apilogin_ptype type;
+        /* The login is a browser-like exchange: the caller gives all its requests (every
+         * step at one endpoint) one cookie jar of their own (http.h), and a reply tells
+         * how many cookies the jar holds (resp->cookies). */
+        bool uses_cookies;
         /* Build the login request for step in->step. 0 or -errno (-EINVAL: the name or
          * secret can never be valid for this API, e.g. a token of the wrong length; the
          * caller answers AUTH_ERR without sending anything; -ENOENT: the name is not this

@@ -51,7 +51,7 @@ struct refresh_job {
         unsigned failures;           /* consecutive failed attempts */
         size_t url_i;                /* re-login: which of the provider's URLs */
         unsigned step;               /* re-login: step of a multi-step login */
-        char *cookie;                /* re-login: cookie of the previous step (secret) */
+        struct apilogin_http_jar *jar; /* re-login: the cookies of its steps (uses_cookies) */
         struct cfg_box *cfgbox;      /* held while a request is in flight */
         const struct apilogin_provider_cfg *p;
         struct apilogin_http_xfer *xfer;
@@ -248,7 +248,7 @@ static void job_release(struct refresh_job *j)
                 j->rf->in_flight--;
         j->xfer = NULL;
         j->ws = NULL;
-        j->cookie = apilogin_erase_free(j->cookie);
+        j->jar = apilogin_http_jar_free(j->jar); /* after the cancel: no transfer holds it */
         j->step = 0;
         j->cfgbox = cfg_box_unref(j->cfgbox);
         j->p = NULL;
@@ -317,12 +317,15 @@ static int send_relogin(struct refresh_job *j)
                 return r;
         in = (struct apilogin_login_in){ .p = j->p, .url = url_at(j->p, j->url_i),
                                          .user = j->u->name, .secret = secret,
-                                         .step = j->step, .cookie = j->cookie };
+                                         .step = j->step };
         r = drv->login_request(&in, &req);
+        if (r == 0 && drv->uses_cookies && !j->jar)
+                r = apilogin_http_jar_new(&j->jar);
         if (r < 0) {
                 apilogin_http_req_clear(&req);
                 return r;
         }
+        req.jar = j->jar;
         return send_req(j, &req);
 }
 
@@ -545,24 +548,19 @@ static int read_reply(struct refresh_job *j, const struct apilogin_http_resp *re
         const struct apilogin_driver *drv = apilogin_driver_find(j->p->type);
         struct apilogin_session_creds c = creds_of(j->u);
         struct apilogin_login_in in = { .p = j->p, .url = url_at(j->p, j->url_i),
-                                        .user = j->u->name, .step = j->step,
-                                        .cookie = j->cookie };
+                                        .user = j->u->name, .step = j->step };
 
         if (j->how == HOW_REFRESH)
                 return drv->refresh_reply(j->p, &c, resp, res);
         return drv->login_reply(&in, resp, res);
 }
 
-/* A multi-step re-login wants its next step (with the cookie of this answer). */
-static void next_step(struct refresh_job *j, const struct apilogin_http_resp *resp)
+/* A multi-step re-login wants its next step (the jar has the cookies of this answer). */
+static void next_step(struct refresh_job *j)
 {
         int r;
 
         j->step++;
-        if (resp->set_cookie) {
-                apilogin_erase_free(j->cookie);
-                j->cookie = strdup(resp->set_cookie);
-        }
         r = send_relogin(j);
         if (r < 0) {
                 job_release(j);
@@ -595,7 +593,7 @@ static void on_reply(void *userdata, struct apilogin_http_resp *resp)
                         snprintf(detail, sizeof(detail), "rate limited (HTTP %ld)", resp->status);
         }
         if (res.outcome == APILOGIN_OK && res.another_step && j->how == HOW_RELOGIN)
-                next_step(j, resp);
+                next_step(j);
         else
                 on_outcome(j, &res, detail);
         apilogin_result_clear(&res);
