@@ -30,6 +30,7 @@
         X(ws_connect) X(ws_bad_handshake) X(ws_bad_frame) X(ws_messages) X(ws_ping) \
         X(ws_auth) X(ws_auth_ok) X(ws_auth_fail) \
         X(ws_get_token_http) X(ws_get_token_http_ok) X(ws_get_token_http_fail) \
+        X(ws_auth_token_ok) X(ws_http_token_issued) X(ws_http_check_ok) X(ws_http_check_fail) \
         X(ws_clear_tokens) X(ws_other)
 
 enum stat_id {
