@@ -7,7 +7,9 @@
  *   - "#" after a value is not a comment there, only ";" is; we strip both, the same way
  *     whatever inih's build flags are ("#" or ";" at the start or after a blank);
  *   - an indented line continues the previous value; we drop indentation, so it never does;
- *   - a line longer than its 200-byte buffer is split in two; we refuse it instead;
+ *   - a line longer than its 200-byte buffer is split in two; we refuse it instead, with
+ *     file and line; a list longer than that is written as the same key on several lines,
+ *     each occurrence appending to the list (the list keys have .append);
  *   - section names are cut at 49 bytes and a section without keys is reported to nobody;
  *     we read "[...]" lines ourselves;
  *   - "key: value" is accepted; we require "=".
@@ -72,6 +74,7 @@ struct key_def {
         bool (*tok_ok)(const char *); /* lists: what each entry must look like */
         const char *what;             /* lists: what an entry is, for messages */
         unsigned types;               /* provider keys: the types that use it */
+        bool append;                  /* a list: each occurrence of the key adds to it */
         bool unbuilt;                 /* accepted with a warning, feature not built yet */
 };
 
@@ -132,11 +135,6 @@ static void strv_clear(struct apilogin_strv *v)
                 free(v->v[i]);
         free(v->v);
         *v = (struct apilogin_strv){ 0 };
-}
-
-static void strv_clearp(struct apilogin_strv *v)
-{
-        strv_clear(v);
 }
 
 /* Append a copy of s. Returns 0 or -ENOMEM. */
@@ -452,25 +450,25 @@ static char *next_token(char **state)
         return strtok_r(NULL, " \t,", state);
 }
 
+/* Entries separated by commas or blanks, appended to what earlier lines of the same key
+ * gave (duplicates and LIST_MAX count across all of them). */
 static int parse_list(struct parser *p, const struct key_def *k, void *obj, const char *v)
 {
-        _cleanup_(strv_clearp) struct apilogin_strv tmp = { 0 };
+        struct apilogin_strv *list = FIELD(obj, k->off, struct apilogin_strv);
         char buf[VALUE_MAX + 1], *state = NULL, *t;
 
         (void)snprintf(buf, sizeof(buf), "%s", v);
         for (t = strtok_r(buf, " \t,", &state); t; t = next_token(&state)) {
                 if (!k->tok_ok(t))
                         return fail(p, p->lineno, k->name, "invalid %s '%.80s'", k->what, t);
-                if (apilogin_strv_contains(&tmp, t))
+                if (apilogin_strv_contains(list, t))
                         return fail(p, p->lineno, k->name, "'%.80s' is listed twice", t);
-                if (tmp.n >= LIST_MAX)
+                if (list->n >= LIST_MAX)
                         return fail(p, p->lineno, k->name, "too many entries (at most %d)",
                                     LIST_MAX);
-                if (strv_push(&tmp, t) < 0)
+                if (strv_push(list, t) < 0)
                         return fail_oom(p);
         }
-        *FIELD(obj, k->off, struct apilogin_strv) = tmp;
-        tmp = (struct apilogin_strv){ 0 };
         return 0;
 }
 
@@ -483,11 +481,6 @@ struct pairv {
         struct apilogin_pair *v;
         size_t n;
 };
-
-static void pairv_clearp(struct pairv *pv)
-{
-        pairs_free(pv->v, pv->n);
-}
 
 /* Append copies of key and value. Returns 0 or -ENOMEM. */
 static int pairv_push(struct pairv *pv, const char *key, const char *value)
@@ -524,25 +517,23 @@ static int take_pair(struct parser *p, const struct key_def *k, char *t,
         return pairv_push(pv, t, colon + 1) < 0 ? fail_oom(p) : 0;
 }
 
-/* Entries "a:b" separated by commas or blanks; key_ok/value_ok judge the halves. */
+/* Entries "a:b" separated by commas or blanks, appended to *ret (*ret_n of them, from
+ * earlier lines of the same key); key_ok/value_ok judge the halves. */
 static int parse_pairs(struct parser *p, const struct key_def *k, const char *v,
                        bool (*key_ok)(const char *), bool (*value_ok)(const char *),
                        struct apilogin_pair **ret, size_t *ret_n)
 {
-        _cleanup_(pairv_clearp) struct pairv pv = { 0 };
+        struct pairv pv = { .v = *ret, .n = *ret_n };
         char buf[VALUE_MAX + 1], *state = NULL, *t;
-        int r;
+        int r = 0;
 
         (void)snprintf(buf, sizeof(buf), "%s", v);
-        for (t = strtok_r(buf, " \t,", &state); t; t = next_token(&state)) {
+        for (t = strtok_r(buf, " \t,", &state); t && r == 0; t = next_token(&state))
                 r = take_pair(p, k, t, key_ok, value_ok, &pv);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(pv.v);
+        /* What was taken stays, even on failure: the config is freed whole then. */
+        *ret = pv.v;
         *ret_n = pv.n;
-        pv.n = 0;
-        return 0;
+        return r;
 }
 
 static bool ws_role_ok(const char *s)
@@ -571,14 +562,16 @@ static int parse_ws_users(struct parser *p, const struct key_def *k, void *obj, 
 
 static const struct key_def global_keys[N_GKEYS] = {
         [GK_PROVIDERS] = { .name = "providers", .parse = parse_list, .off = GOFF(providers),
-                           .tok_ok = provider_name_ok, .what = "provider name" },
+                           .tok_ok = provider_name_ok, .what = "provider name",
+                           .append = true },
         { .name = "uid_range", .parse = parse_uid_range },
         { .name = "home", .parse = parse_home, .off = GOFF(home) },
         { .name = "shell", .parse = parse_passwd_path, .off = GOFF(shell) },
         { .name = "group", .parse = parse_group, .off = GOFF(group) },
-        { .name = "role_groups", .parse = parse_role_groups, .what = "ROLE:GROUP" },
+        { .name = "role_groups", .parse = parse_role_groups, .what = "ROLE:GROUP",
+          .append = true },
         { .name = "deny_users", .parse = parse_list, .off = GOFF(deny_users),
-          .tok_ok = login_name_ok, .what = "user name" },
+          .tok_ok = login_name_ok, .what = "user name", .append = true },
         { .name = "allow_local_users", .parse = parse_bool, .off = GOFF(allow_local_users) },
         { .name = "timeout", .parse = parse_timeout },
         { .name = "offline_login", .parse = parse_bool, .off = GOFF(offline_login),
@@ -588,9 +581,9 @@ static const struct key_def global_keys[N_GKEYS] = {
         { .name = "lockout", .parse = parse_lockout },
         { .name = "lockout_user", .parse = parse_lockout_user },
         { .name = "first_login_from", .parse = parse_list, .off = GOFF(first_login_from),
-          .tok_ok = word_ok, .what = "program name" },
+          .tok_ok = word_ok, .what = "program name", .append = true },
         { .name = "services", .parse = parse_list, .off = GOFF(services), .tok_ok = word_ok,
-          .what = "PAM service name" },
+          .what = "PAM service name", .append = true },
         { .name = "enumerate", .parse = parse_bool, .off = GOFF(enumerate) },
         { .name = "users_file", .parse = parse_path, .off = GOFF(users_file) },
         { .name = "socket", .parse = parse_socket, .off = GOFF(socket_path) },
@@ -615,7 +608,8 @@ static const struct key_def provider_keys[N_PKEYS] = {
         [PK_TYPE] = { .name = "type", .parse = parse_type, .types = ALL_TYPES },
         [PK_URL] = { .name = "url", .parse = parse_url, .off = POFF(url), .types = ALL_TYPES },
         [PK_FALLBACK] = { .name = "fallback_urls", .parse = parse_list, .off = POFF(fallback_urls),
-                          .tok_ok = url_token_ok, .what = "URL", .types = ALL_TYPES },
+                          .tok_ok = url_token_ok, .what = "URL", .types = ALL_TYPES,
+                          .append = true },
         [PK_REFRESH] = { .name = "refresh_url", .parse = parse_url, .off = POFF(refresh_url),
                          .types = TYPE_BIT(APILOGIN_PT_LOGIN_CHECK) },
         [PK_CA] = { .name = "ca_file", .parse = parse_path, .off = POFF(ca_file),
@@ -630,7 +624,7 @@ static const struct key_def provider_keys[N_PKEYS] = {
                        .types = TYPE_BIT(APILOGIN_PT_JSONRPC) |
                                 TYPE_BIT(APILOGIN_PT_LOGIN_CHECK) },
         [PK_USERS] = { .name = "users", .parse = parse_ws_users,
-                       .what = "NAME:ROLE with role admin or user",
+                       .what = "NAME:ROLE with role admin or user", .append = true,
                        .types = TYPE_BIT(APILOGIN_PT_WS_AUTH) },
 };
 
@@ -659,7 +653,7 @@ static int set_key(struct parser *p, const struct key_def *keys, size_t n, int *
                         k = &keys[i];
         if (!k)
                 return fail(p, p->lineno, name, "unknown key in %s", secname);
-        if (lines[k - keys])
+        if (lines[k - keys] && !k->append)
                 return fail(p, p->lineno, name, "duplicate key in %s (first given on line %d)",
                             secname, lines[k - keys]);
         lines[k - keys] = p->lineno;

@@ -2,6 +2,8 @@
  * handles from a small pool, every security setting in one place (setup_easy). The multi
  * handle owns the connection cache, so consecutive logins to one API reuse a warm TCP/TLS
  * connection; a share handle keeps TLS sessions for when a connection had to be reopened.
+ * Cookies are libcurl's: a login that wants them passes its jar, a share handle of its
+ * own with the cookie engine on (apilogin_http_jar_new); nothing here parses Set-Cookie.
  * This file never logs: failures travel as -errno in the response. */
 #include "config.h"
 
@@ -24,7 +26,6 @@
 
 #define POOL_MAX 8          /* idle easy handles kept for reuse */
 #define MAX_CONNECTS 16     /* idle connections kept warm in the multi's cache */
-#define COOKIE_MAX 4096     /* longest Set-Cookie name=value we keep */
 #define RETRY_AFTER_MAX 86400L
 
 struct apilogin_http_xfer {
@@ -36,10 +37,15 @@ struct apilogin_http_xfer {
         struct apilogin_http_resp resp;
         size_t cap;                       /* allocated size of resp.body */
         bool too_big;
+        bool jarred;                      /* used a login's jar: never pooled (see xfer_free) */
         char *log_url;                    /* url without query/fragment, for resp.url */
         apilogin_http_done_fn done;
         apilogin_http_connected_fn connected; /* set instead of done: connect only (ws.c) */
         void *userdata;
+};
+
+struct apilogin_http_jar {
+        CURLSH *share; /* CURL_LOCK_DATA_COOKIE only: one thread, no lock callbacks */
 };
 
 struct apilogin_http {
@@ -73,12 +79,11 @@ void apilogin_http_req_clear(struct apilogin_http_req *req)
         apilogin_freezero(req->body, req->body_len);
         for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
                 apilogin_erase_free(req->headers[i]);
-        apilogin_erase_free(req->cookie);
-        free(req->match_id);
+        free(req->match_id); /* req->jar is borrowed */
         *req = (struct apilogin_http_req){ 0 };
 }
 
-/* Wipes and frees body and cookie; resets to "no response" (retry_after -1). resp->url
+/* Wipes and frees the body; resets to "no response" (retry_after -1). resp->url
  * is not owned by the response and is only forgotten. Accepts NULL. */
 void apilogin_http_resp_clear(struct apilogin_http_resp *resp)
 {
@@ -86,7 +91,6 @@ void apilogin_http_resp_clear(struct apilogin_http_resp *resp)
                 return;
         if (resp->body)
                 apilogin_freezero(resp->body, resp->len + 1);
-        apilogin_erase_free(resp->set_cookie);
         *resp = (struct apilogin_http_resp){ .retry_after = -1 };
 }
 
@@ -164,19 +168,6 @@ static const char *header_value(const char *line, size_t n, const char *name, si
         return v;
 }
 
-static void take_cookie(struct apilogin_http_resp *r, const char *v, size_t len)
-{
-        const char *semi = memchr(v, ';', len);
-
-        if (r->set_cookie)
-                return; /* only the first one */
-        if (semi)
-                len = (size_t)(semi - v);
-        if (len == 0 || len > COOKIE_MAX || !memchr(v, '=', len) || v[0] == '=')
-                return;
-        r->set_cookie = strndup(v, len); /* on ENOMEM simply no cookie */
-}
-
 static void take_retry_after(struct apilogin_http_resp *r, const char *v, size_t len)
 {
         char buf[64];
@@ -206,10 +197,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 
         if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
                 /* A new response (e.g. after a 1xx): forget the previous headers. */
-                x->resp.set_cookie = apilogin_erase_free(x->resp.set_cookie);
                 x->resp.retry_after = -1;
-        } else if ((v = header_value(data, n, "Set-Cookie", &vlen))) {
-                take_cookie(&x->resp, v, vlen);
         } else if ((v = header_value(data, n, "Retry-After", &vlen))) {
                 take_retry_after(&x->resp, v, vlen);
         }
@@ -260,7 +248,7 @@ static int build_headers(struct apilogin_http_xfer *x)
 static int check_req(const struct apilogin_http_req *req)
 {
         if (!req->url || (req->body_len > 0 && !req->body) ||
-            has_crlf(req->content_type) || has_crlf(req->cookie))
+            has_crlf(req->content_type))
                 return -EINVAL;
         for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
                 if (has_crlf(req->headers[i]))
@@ -277,7 +265,11 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         CURLcode c = CURLE_OK;
 
 #define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val); } while (0)
-        SET(CURLOPT_SHARE, x->h->share);
+        /* A login's jar replaces the shared TLS session cache for its transfers: one share
+         * per easy handle. The connections stay warm in the multi all the same. */
+        SET(CURLOPT_SHARE, x->req.jar ? x->req.jar->share : x->h->share);
+        if (x->req.jar)
+                SET(CURLOPT_COOKIEFILE, ""); /* the engine on, no file read */
         SET(CURLOPT_PRIVATE, x);
         SET(CURLOPT_URL, x->req.url);
         SET(CURLOPT_NOSIGNAL, 1L);
@@ -298,8 +290,6 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         SET(CURLOPT_HTTPHEADER, x->hdrs);
         if (p && p->ca_file)
                 SET(CURLOPT_CAINFO, p->ca_file);
-        if (x->req.cookie)
-                SET(CURLOPT_COOKIE, x->req.cookie);
         if (x->req.post) {
                 SET(CURLOPT_POST, 1L);
                 SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);
@@ -332,7 +322,9 @@ static void xfer_free(struct apilogin_http_xfer *x)
         struct apilogin_http *h = x->h;
 
         if (x->easy) {
-                if (h->n_pool < POOL_MAX) {
+                /* curl_easy_reset keeps cookies and shares: a handle that saw a login's
+                 * cookies is never lent to another transfer. */
+                if (h->n_pool < POOL_MAX && !x->jarred) {
                         curl_easy_reset(x->easy);
                         h->pool[h->n_pool++] = x->easy;
                 } else {
@@ -425,6 +417,7 @@ static int xfer_start(struct apilogin_http *h, const struct apilogin_provider_cf
                 return r;
         }
         x->done = cb->done;
+        x->jarred = x->req.jar != NULL;
         x->connected = cb->connected;
         x->userdata = cb->userdata;
         r = build_headers(x);
@@ -562,6 +555,43 @@ static void finish_connect(struct apilogin_http_xfer *x, CURLcode c)
         xfer_free(x);
 }
 
+/* Whether a line of CURLINFO_COOKIELIST (Netscape format: domain, tailmatch, path,
+ * secure, expires, name, value, tab-separated) is a live cookie: curl keeps an expired or
+ * deleted (Max-Age=0) one in the list until its next send. */
+static bool cookie_live(const char *line, time_t now)
+{
+        const char *f = line;
+        char *end;
+        long long exp;
+
+        for (int i = 0; i < 4 && f; i++) {
+                f = strchr(f, '\t');
+                f = f ? f + 1 : NULL;
+        }
+        if (!f)
+                return false;
+        exp = strtoll(f, &end, 10);
+        return end != f && *end == '\t' && (exp == 0 || exp > (long long)now);
+}
+
+/* How many live cookies x's jar holds now; then x lets go of the jar, so that the done
+ * callback may free it. The list curl hands out holds the cookie values: wiped. */
+static unsigned jar_release(struct apilogin_http_xfer *x)
+{
+        struct curl_slist *l = NULL;
+        time_t now = time(NULL);
+        unsigned n = 0;
+
+        if (!x->req.jar)
+                return 0;
+        if (curl_easy_getinfo(x->easy, CURLINFO_COOKIELIST, &l) == CURLE_OK)
+                for (struct curl_slist *i = l; i; i = i->next)
+                        n += i->data && cookie_live(i->data, now);
+        wipe_slist(l);
+        (void)curl_easy_setopt(x->easy, CURLOPT_SHARE, NULL);
+        return n;
+}
+
 static void finish(struct apilogin_http_xfer *x, CURLcode c)
 {
         struct apilogin_http_resp *r = &x->resp;
@@ -575,6 +605,7 @@ static void finish(struct apilogin_http_xfer *x, CURLcode c)
         (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
         r->transport_error = map_curl_error(x, c);
+        r->cookies = jar_release(x);
         if (r->transport_error < 0) {
                 /* A cut transfer's partial body is never handed on. */
                 apilogin_freezero(r->body, x->cap);
@@ -664,6 +695,36 @@ unsigned apilogin_http_in_flight(const struct apilogin_http *h)
 }
 
 /* ---- lifetime ------------------------------------------------------------------------- */
+
+/* The share holds the cookies; CURLOPT_COOKIEFILE "" on each transfer turns the engine on
+ * for it (setup_easy). */
+int apilogin_http_jar_new(struct apilogin_http_jar **ret)
+{
+        struct apilogin_http_jar *jar = calloc(1, sizeof(*jar));
+
+        if (!jar)
+                return -ENOMEM;
+        jar->share = curl_share_init();
+        if (!jar->share ||
+            curl_share_setopt(jar->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
+                apilogin_http_jar_free(jar);
+                return -ENOMEM;
+        }
+        *ret = jar;
+        return 0;
+}
+
+/* curl frees the cookies with the share (it has no hook to wipe them first; they live in
+ * the daemon's memory only, as the connection's TLS keys do). */
+struct apilogin_http_jar *apilogin_http_jar_free(struct apilogin_http_jar *jar)
+{
+        if (!jar)
+                return NULL;
+        if (jar->share)
+                (void)curl_share_cleanup(jar->share);
+        free(jar);
+        return NULL;
+}
 
 /* The multi handle (up to MAX_CONNECTS idle connections kept warm) and a share handle
  * for TLS sessions. curl_global_init must have run (the daemon's main does it). */

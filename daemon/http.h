@@ -3,7 +3,9 @@
  * applied here and nowhere else: TLS verification always on (optional CA file), protocols
  * limited to https (and http only for loopback hosts or insecure_http = yes), no
  * redirects, connect and total timeouts from the deadline, response bodies capped at
- * APILOGIN_HTTP_BODY_MAX. Request bodies and secret headers are wiped after the send. */
+ * APILOGIN_HTTP_BODY_MAX. Request bodies and secret headers are wiped after the send.
+ * Cookies go through libcurl's cookie engine, in a jar per login (struct
+ * apilogin_http_jar): in memory only, never on disk, never logged. */
 #pragma once
 
 #include <stdbool.h>
@@ -15,6 +17,8 @@
 #define APILOGIN_HTTP_BODY_MAX (64 * 1024)
 #define APILOGIN_HTTP_MAX_HEADERS 4
 
+struct apilogin_http_jar; /* one login's cookies (see apilogin_http_jar_new) */
+
 /* A request built by a provider driver. Every member is owned by the request and freed
  * (secrets wiped) by apilogin_http_req_clear. */
 struct apilogin_http_req {
@@ -24,7 +28,9 @@ struct apilogin_http_req {
         char *body;                /* may hold a secret: always wiped */
         size_t body_len;
         char *headers[APILOGIN_HTTP_MAX_HEADERS]; /* "Name: value"; wiped */
-        char *cookie;              /* "name=value" to send, or NULL; wiped */
+        struct apilogin_http_jar *jar; /* borrowed, NULL = no cookies: the cookie jar of the
+                                          login this request belongs to; it must outlive
+                                          the transfer */
         char *match_id;            /* ws:// only: the requestId the reply must carry (ws.h) */
 };
 
@@ -35,13 +41,26 @@ struct apilogin_http_resp {
         long status;          /* HTTP status, 0 if none */
         char *body;
         size_t len;
-        char *set_cookie;     /* first "name=value" of a Set-Cookie header, or NULL */
+        unsigned cookies;     /* cookies in the request's jar after this reply (0 without
+                                 a jar): the Set-Cookie headers curl accepted, and kept */
         long retry_after;     /* seconds from a Retry-After header, or -1 */
         const char *url;      /* effective URL (for logs; never holds secrets) */
 };
 
 void apilogin_http_req_clear(struct apilogin_http_req *req);
 void apilogin_http_resp_clear(struct apilogin_http_resp *resp);
+
+/* A new, empty cookie jar: libcurl's cookie engine on a share handle of its own, so that
+ * the requests of one login (each on whatever easy handle the pool gives) see the cookies
+ * the earlier ones received, matched by domain, path, expiry and Secure exactly as curl
+ * does for a browser-like client, while no other login ever sees them. Nothing is read
+ * from or written to a file. 0 or -ENOMEM. */
+int apilogin_http_jar_new(struct apilogin_http_jar **ret);
+
+/* Forget every cookie of the jar and free it. Transfers that used it must be done or
+ * cancelled (a done callback may free it: the transfer has let go of the jar by then).
+ * Accepts NULL; returns NULL. */
+struct apilogin_http_jar *apilogin_http_jar_free(struct apilogin_http_jar *jar);
 
 struct apilogin_http;      /* the multi handle and its pool */
 struct apilogin_http_xfer; /* one transfer in flight */

@@ -54,7 +54,7 @@ struct login {
         const struct apilogin_provider_cfg *tried; /* provider of the last request */
         size_t n_prov, pi, ui;            /* provider, endpoint (0 = url, then fallbacks) */
         unsigned step;
-        char *cookie;                     /* from the previous step (secret) */
+        struct apilogin_http_jar *jar;    /* the endpoint's cookies (uses_cookies), or NULL */
         uint64_t start_ms, deadline_ms;
         struct apilogin_http_xfer *xfer;
         struct apilogin_ws *ws;           /* instead of xfer for ws:// and wss:// endpoints */
@@ -106,7 +106,7 @@ static void login_free(struct login *l)
         free(l->rhost);
         free(l->lkey);
         free(l->prov);
-        apilogin_erase_free(l->cookie);
+        apilogin_http_jar_free(l->jar); /* after the cancel: no transfer holds it */
         free(l->answered);
         cfg_box_unref(l->cfgbox);
         free(l);
@@ -188,14 +188,14 @@ static struct apilogin_login_in login_in(const struct login *l)
 {
         return (struct apilogin_login_in){ .p = l->prov[l->pi], .url = endpoint_url(l),
                                            .user = l->user, .secret = l->secret,
-                                           .step = l->step, .cookie = l->cookie };
+                                           .step = l->step };
 }
 
 static void next_endpoint(struct login *l)
 {
         l->ui++;
         l->step = 0;
-        l->cookie = apilogin_erase_free(l->cookie);
+        l->jar = apilogin_http_jar_free(l->jar); /* a new endpoint, a new session */
         if (l->ui > l->prov[l->pi]->fallback_urls.n) {
                 l->pi++;
                 l->ui = 0;
@@ -242,10 +242,13 @@ static int send_step(struct login *l)
         if (!drv)
                 return -EOPNOTSUPP;
         r = drv->login_request(&in, &req);
+        if (r == 0 && drv->uses_cookies && !l->jar)
+                r = apilogin_http_jar_new(&l->jar);
         if (r < 0) {
                 apilogin_http_req_clear(&req);
                 return r;
         }
+        req.jar = l->jar;
         if (apilogin_ws_url(req.url))
                 return apilogin_ws_start(l->ls->d->http, l->ls->d->loop, p, &req,
                                          attempt_deadline(l), on_response, l, &l->ws);
@@ -261,7 +264,7 @@ static void next_provider(struct login *l)
         l->pi++;
         l->ui = 0;
         l->step = 0;
-        l->cookie = apilogin_erase_free(l->cookie);
+        l->jar = apilogin_http_jar_free(l->jar);
 }
 
 /* Try endpoints until one is in flight (true), or finish and free l (false). */
@@ -343,11 +346,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
                 return;
         }
         if (l->res.another_step) {
-                l->step++;
-                if (resp->set_cookie) {
-                        apilogin_erase_free(l->cookie);
-                        l->cookie = strdup(resp->set_cookie);
-                }
+                l->step++; /* the jar has the cookies of this answer */
                 (void)run(l);
                 return;
         }

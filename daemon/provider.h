@@ -41,7 +41,6 @@ struct apilogin_login_in {
         const char *user;    /* validated login name */
         const char *secret;  /* password / token / PIN */
         unsigned step;       /* 0 for the first request, 1.. for follow-ups */
-        const char *cookie;  /* cookie from the previous step, or NULL */
 };
 
 /* Tokens of a live session, for logout/keep-alive/refresh requests. */
@@ -50,10 +49,23 @@ struct apilogin_session_creds {
         const char *user;
         const char *token;
         const char *refresh;
+        int64_t expires_at;  /* of token, unix time, 0 if unknown */
 };
 
 struct apilogin_driver {
         enum apilogin_ptype type;
+        /* The login is a browser-like exchange: the caller gives all its requests (every
+         * step at one endpoint) one cookie jar of their own (http.h), and a reply tells
+         * how many cookies the jar holds (resp->cookies). */
+        bool uses_cookies;
+        /* The extra tokens of a result (extra[]) live this many seconds from issue, far
+         * less than the token itself (ws_auth's tokenForHttpServer: 5 minutes); 0 = as
+         * long as the token. The daemon renews them through refresh_request before then
+         * (refresh.h). */
+        unsigned extra_lifetime_s;
+        /* How refresh_request renews, for the log line of every new session; NULL: the
+         * generic wording (refresh call, keep-alive). */
+        const char *renew_how;
         /* Build the login request for step in->step. 0 or -errno (-EINVAL: the name or
          * secret can never be valid for this API, e.g. a token of the wrong length; the
          * caller answers AUTH_ERR without sending anything; -ENOENT: the name is not this

@@ -37,6 +37,7 @@ struct refresh {
         struct apilogind *d;
         struct keyring *kr;
         uint64_t keepalive_ms;
+        uint64_t extra_life_ms;      /* APILOGIND_EXTRA_TOKEN_S, 0: the drivers' own */
         uint64_t rnd_state;
         size_t jobs, in_flight;
         uint64_t renewed, failed, expired;
@@ -51,7 +52,7 @@ struct refresh_job {
         unsigned failures;           /* consecutive failed attempts */
         size_t url_i;                /* re-login: which of the provider's URLs */
         unsigned step;               /* re-login: step of a multi-step login */
-        char *cookie;                /* re-login: cookie of the previous step (secret) */
+        struct apilogin_http_jar *jar; /* re-login: the cookies of its steps (uses_cookies) */
         struct cfg_box *cfgbox;      /* held while a request is in flight */
         const struct apilogin_provider_cfg *p;
         struct apilogin_http_xfer *xfer;
@@ -74,6 +75,20 @@ int64_t refresh_due_ms(int64_t issued_ms, int64_t expires_ms, int64_t now_ms, do
                 return due;
         spread = life / 20 < REFRESH_SPREAD_MAX_MS ? life / 20 : REFRESH_SPREAD_MAX_MS;
         return now_ms + (int64_t)((double)spread * rnd);
+}
+
+int64_t refresh_extra_due_ms(int64_t issued_ms, int64_t lifetime_ms, int64_t now_ms, double rnd)
+{
+        int64_t due;
+
+        if (issued_ms > 0 && issued_ms <= now_ms) {
+                due = issued_ms + (int64_t)((double)lifetime_ms *
+                                            (REFRESH_EXTRA_AT_MIN +
+                                             (REFRESH_EXTRA_AT_MAX - REFRESH_EXTRA_AT_MIN) * rnd));
+                if (due > now_ms)
+                        return due;
+        }
+        return now_ms + (int64_t)((double)(lifetime_ms / 20) * rnd);
 }
 
 uint64_t refresh_backoff_ms(unsigned n, double rnd)
@@ -111,7 +126,8 @@ static struct apilogin_session_creds creds_of(const struct user_state *u)
 {
         return (struct apilogin_session_creds){ .url = u->tok.endpoint, .user = u->name,
                                                 .token = u->tok.token,
-                                                .refresh = u->tok.refresh };
+                                                .refresh = u->tok.refresh,
+                                                .expires_at = u->tok.expires_at };
 }
 
 static bool keepalive_token(const struct apilogin_driver *drv, const struct apilogin_token *t)
@@ -248,7 +264,7 @@ static void job_release(struct refresh_job *j)
                 j->rf->in_flight--;
         j->xfer = NULL;
         j->ws = NULL;
-        j->cookie = apilogin_erase_free(j->cookie);
+        j->jar = apilogin_http_jar_free(j->jar); /* after the cancel: no transfer holds it */
         j->step = 0;
         j->cfgbox = cfg_box_unref(j->cfgbox);
         j->p = NULL;
@@ -317,12 +333,15 @@ static int send_relogin(struct refresh_job *j)
                 return r;
         in = (struct apilogin_login_in){ .p = j->p, .url = url_at(j->p, j->url_i),
                                          .user = j->u->name, .secret = secret,
-                                         .step = j->step, .cookie = j->cookie };
+                                         .step = j->step };
         r = drv->login_request(&in, &req);
+        if (r == 0 && drv->uses_cookies && !j->jar)
+                r = apilogin_http_jar_new(&j->jar);
         if (r < 0) {
                 apilogin_http_req_clear(&req);
                 return r;
         }
+        req.jar = j->jar;
         return send_req(j, &req);
 }
 
@@ -545,24 +564,19 @@ static int read_reply(struct refresh_job *j, const struct apilogin_http_resp *re
         const struct apilogin_driver *drv = apilogin_driver_find(j->p->type);
         struct apilogin_session_creds c = creds_of(j->u);
         struct apilogin_login_in in = { .p = j->p, .url = url_at(j->p, j->url_i),
-                                        .user = j->u->name, .step = j->step,
-                                        .cookie = j->cookie };
+                                        .user = j->u->name, .step = j->step };
 
         if (j->how == HOW_REFRESH)
                 return drv->refresh_reply(j->p, &c, resp, res);
         return drv->login_reply(&in, resp, res);
 }
 
-/* A multi-step re-login wants its next step (with the cookie of this answer). */
-static void next_step(struct refresh_job *j, const struct apilogin_http_resp *resp)
+/* A multi-step re-login wants its next step (the jar has the cookies of this answer). */
+static void next_step(struct refresh_job *j)
 {
         int r;
 
         j->step++;
-        if (resp->set_cookie) {
-                apilogin_erase_free(j->cookie);
-                j->cookie = strdup(resp->set_cookie);
-        }
         r = send_relogin(j);
         if (r < 0) {
                 job_release(j);
@@ -595,7 +609,7 @@ static void on_reply(void *userdata, struct apilogin_http_resp *resp)
                         snprintf(detail, sizeof(detail), "rate limited (HTTP %ld)", resp->status);
         }
         if (res.outcome == APILOGIN_OK && res.another_step && j->how == HOW_RELOGIN)
-                next_step(j, resp);
+                next_step(j);
         else
                 on_outcome(j, &res, detail);
         apilogin_result_clear(&res);
@@ -623,13 +637,32 @@ static struct refresh_job *job_get(struct refresh *rf, struct user_state *u)
 static void log_plan(struct refresh *rf, const struct user_state *u)
 {
         const struct apilogin_provider_cfg *p = job_provider(rf, u);
+        const struct apilogin_driver *drv = p ? apilogin_driver_find(p->type) : NULL;
         enum how how = choose(rf, p, u);
         bool keepalive = u->tok.expires_at == 0 && how == HOW_REFRESH;
 
         dlog_info("Token of %s at provider %s will be kept fresh by %s%s", u->name,
-                  u->tok.provider, how_text(how, keepalive),
+                  u->tok.provider,
+                  how == HOW_REFRESH && drv->renew_how ? drv->renew_how
+                                                       : how_text(how, keepalive),
                   how == HOW_REFRESH && can_relogin(rf, p, u)
                           ? ", and re-login with the secret in the kernel keyring" : "");
+}
+
+/* The earlier of due and the renewal of u's extra tokens, when its driver says they die
+ * long before the token (ws_auth's tokenForHttpServer) and can renew them. */
+static int64_t extra_due(struct refresh *rf, const struct apilogin_provider_cfg *p,
+                         const struct user_state *u, int64_t now, int64_t due)
+{
+        const struct apilogin_driver *drv = apilogin_driver_find(p->type);
+        uint64_t life;
+        int64_t d;
+
+        if (!drv || drv->extra_lifetime_s == 0 || !drv->refresh_request || !u->tok.extra[0].key)
+                return due;
+        life = rf->extra_life_ms ? rf->extra_life_ms : drv->extra_lifetime_s * 1000ULL;
+        d = refresh_extra_due_ms(u->tok.issued_ms, (int64_t)life, now, rnd(rf));
+        return d < due ? d : due;
 }
 
 int refresh_plan(struct refresh *rf, struct user_state *u, enum refresh_why why)
@@ -660,8 +693,10 @@ int refresh_plan(struct refresh *rf, struct user_state *u, enum refresh_why why)
 
                 job_arm(j, ACT_RENEW, (int64_t)((double)rf->keepalive_ms * f));
         } else {
-                job_arm(j, ACT_RENEW, refresh_due_ms(u->tok.issued_ms, u->tok.expires_at * 1000,
-                                                     now, rnd(rf)) - now);
+                int64_t due = refresh_due_ms(u->tok.issued_ms, u->tok.expires_at * 1000, now,
+                                             rnd(rf));
+
+                job_arm(j, ACT_RENEW, extra_due(rf, p, u, now, due) - now);
         }
         return 0;
 }
@@ -688,18 +723,20 @@ void refresh_stats(const struct refresh *rf, struct refresh_stats *ret)
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-static uint64_t keepalive_interval(void)
+/* A number of seconds 1..300 from the environment variable name, in ms; dflt when unset
+ * or invalid (logged). For tests, against an API server told to be quick. */
+static uint64_t env_seconds(const char *name, uint64_t dflt)
 {
-        const char *e = getenv("APILOGIND_KEEPALIVE_S");
+        const char *e = getenv(name);
         char *end = NULL;
         unsigned long v;
 
         if (!e || !*e)
-                return REFRESH_KEEPALIVE_MS;
+                return dflt;
         v = strtoul(e, &end, 10);
         if (*end || v < 1 || v > 300) {
-                dlog_warn("Ignoring APILOGIND_KEEPALIVE_S=%.20s (1..300)", e);
-                return REFRESH_KEEPALIVE_MS;
+                dlog_warn("Ignoring %s=%.20s (1..300)", name, e);
+                return dflt;
         }
         return v * 1000;
 }
@@ -712,7 +749,8 @@ int refresh_new(struct apilogind *d, struct keyring *kr, struct refresh **ret)
                 return -ENOMEM;
         rf->d = d;
         rf->kr = kr;
-        rf->keepalive_ms = keepalive_interval();
+        rf->keepalive_ms = env_seconds("APILOGIND_KEEPALIVE_S", REFRESH_KEEPALIVE_MS);
+        rf->extra_life_ms = env_seconds("APILOGIND_EXTRA_TOKEN_S", 0);
         if (getrandom(&rf->rnd_state, sizeof(rf->rnd_state), 0) != sizeof(rf->rnd_state) ||
             rf->rnd_state == 0)
                 rf->rnd_state = apilogin_now_ms() | 1;

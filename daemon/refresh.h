@@ -13,7 +13,12 @@
  *   - re-login (renew = relogin): the driver's login_request with the password from the
  *     kernel keyring (keyring.h), also as the fallback of a refresh the API refuses;
  *   - nothing (renew = none, or no way to renew): at the expiry the token is marked
- *     expired, and token.json says so.
+ *     expired, and token.json says so;
+ *   - extra tokens that die long before the token (the driver's extra_lifetime_s:
+ *     ws_auth's tokenForHttpServer, 5 minutes) are renewed through the same
+ *     refresh_request at REFRESH_EXTRA_AT_MIN..MAX of their lifetime, whenever that comes
+ *     before the token's own renewal (the environment variable APILOGIND_EXTRA_TOKEN_S
+ *     may set that lifetime to 1..300 s for tests, as refapi can shorten it).
  * A renewed token is saved to the session record first (it may hold a new single-use
  * refresh token), then to the token files, each replaced atomically.
  *
@@ -42,6 +47,10 @@
 #define REFRESH_AT_MIN 0.75 /* of the lifetime */
 #define REFRESH_AT_MAX 0.85
 #define REFRESH_KEEPALIVE_MS (120 * 1000) /* well inside a 5-minute idle limit */
+/* Short-lived extra tokens renew earlier than tokens: a failed renewal leaves 20-40 % of
+ * a few minutes for the retries (REFRESH_BACKOFF_MIN_MS doubling) before they die. */
+#define REFRESH_EXTRA_AT_MIN 0.6
+#define REFRESH_EXTRA_AT_MAX 0.8
 #define REFRESH_BACKOFF_MIN_MS 1000
 #define REFRESH_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define REFRESH_SPREAD_MAX_MS (30 * 1000) /* overdue renewals at start: spread this wide */
@@ -92,5 +101,9 @@ void refresh_stats(const struct refresh *rf, struct refresh_stats *ret);
  * renewed, given now_ms: a point in [MIN, MAX] of its lifetime, or when that has passed,
  * now plus up to 5 % of the lifetime (at most REFRESH_SPREAD_MAX_MS). */
 int64_t refresh_due_ms(int64_t issued_ms, int64_t expires_ms, int64_t now_ms, double rnd);
+/* When extra tokens issued (or last renewed) at issued_ms that live lifetime_ms should be
+ * renewed: a point in [EXTRA_AT_MIN, EXTRA_AT_MAX] of their lifetime, or, when that has
+ * passed or issued_ms is unknown (0) or in the future, now plus up to 5 % of it. */
+int64_t refresh_extra_due_ms(int64_t issued_ms, int64_t lifetime_ms, int64_t now_ms, double rnd);
 /* The wait after the n-th consecutive failure (n >= 1). */
 uint64_t refresh_backoff_ms(unsigned n, double rnd);

@@ -4,7 +4,9 @@
  * on what comes back (section 4.4), so both shapes are read: a JSON body with
  * access_token ends the login; an empty 200 with a session cookie asks for step 1, a GET
  * of <base>/login with that cookie, whose JSON carries the token, its expiry and the
- * role. Errors are 4xx {"errors":[{"code","message","detail"}]}. Refresh posts
+ * role. Cookies are libcurl's (uses_cookies: the login's jar, http.h): whatever other
+ * cookies the server sets (a language, a load balancer's), the GET carries what a browser
+ * would send, with paths and other attributes honoured. Errors are 4xx {"errors":[{"code","message","detail"}]}. Refresh posts
  * {"refresh_token"} to <base>/auth/refresh_token; logout posts to <base>/logout with
  * the bearer token. */
 #include "config.h"
@@ -79,7 +81,7 @@ static const cJSON *member(const cJSON *obj, const char *key)
 }
 
 /* 1..max bytes of visible ASCII, none of them in reject: tokens go into an
- * "Authorization: Bearer" header and the token file, cookies into a Cookie header. */
+ * "Authorization: Bearer" header and the token file. */
 static bool visible_ok(const char *s, size_t max, const char *reject)
 {
         size_t n = s ? strnlen(s, max + 1) : 0;
@@ -359,8 +361,9 @@ static int rl_tokens(const struct apilogin_http_resp *resp, const cJSON *j,
 }
 
 /* A 200 to a login step: tokens in the body end the login; at step 0, a body without
- * them and a session cookie mean "credentials accepted, GET /login for the token"
- * (outcome OK, no token yet, another_step). */
+ * them and a cookie in the jar mean "credentials accepted, GET /login for the token"
+ * (outcome OK, no token yet, another_step). Which cookie is the session's is the
+ * server's business: the jar sends back every one that applies. */
 static int rl_login_ok(const struct apilogin_login_in *in,
                        const struct apilogin_http_resp *resp, const cJSON *j,
                        struct apilogin_result *r)
@@ -369,10 +372,8 @@ static int rl_login_ok(const struct apilogin_login_in *in,
                 return rl_tokens(resp, j, r);
         if (in->step > 0)
                 return malformed(r, resp->status, "no access_token in the session");
-        if (!resp->set_cookie)
+        if (resp->cookies == 0)
                 return malformed(r, resp->status, "neither access_token nor session cookie");
-        if (!visible_ok(resp->set_cookie, RL_TOKEN_MAX, ";,\"\\"))
-                return malformed(r, resp->status, "unusable session cookie");
         r->outcome = APILOGIN_OK;
         r->another_step = true;
         return 0;
@@ -421,24 +422,11 @@ static int rl_post_login(const struct apilogin_login_in *in, struct apilogin_htt
         return rl_request(in->url, "login", true, o, ret);
 }
 
-/* Step 1 of the cookie flow: GET <base>/login with the cookie of step 0. */
+/* Step 1 of the cookie flow: GET <base>/login; the login's jar adds the cookies of
+ * step 0. */
 static int rl_get_login(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
 {
-        struct apilogin_http_req req = { 0 };
-        int r;
-
-        if (!visible_ok(in->cookie, RL_TOKEN_MAX, ";,\"\\"))
-                return -EPROTO;
-        r = rl_request(in->url, "login", false, NULL, &req);
-        if (r < 0)
-                return r;
-        req.cookie = strdup(in->cookie);
-        if (!req.cookie) {
-                apilogin_http_req_clear(&req);
-                return -ENOMEM;
-        }
-        *ret = req;
-        return 0;
+        return rl_request(in->url, "login", false, NULL, ret);
 }
 
 /* Step 0: POST /login; step 1: GET /login with the session cookie. -EINVAL when the
@@ -544,6 +532,7 @@ static int rl_refresh_reply(const struct apilogin_provider_cfg *p,
 
 const struct apilogin_driver apilogin_driver_rest_login = {
         .type = APILOGIN_PT_REST_LOGIN,
+        .uses_cookies = true,
         .login_request = rl_login_request,
         .login_reply = rl_login_reply,
         .logout_request = rl_logout_request,

@@ -6,8 +6,14 @@
  * obtain; a name not in the map is not this provider's (nothing is sent). The reply carries
  * previleges (sic; 1 user, 2 admin), which must be the role asked for, token (30 days) and
  * tokenForHttpServer (5 minutes), or result false with a resultCode (section 3.6). No
- * logout (closing the WebSocket ends the control session, and ws.c closes it at once) and
- * no refresh call here. */
+ * logout (closing the WebSocket ends the control session, and ws.c closes it at once).
+ *
+ * Refresh keeps tokenForHttpServer alive without the PIN: a new connection authorized by
+ * the 30-day token ({"type":"secured","credentials":<token>}, the token re-authentication
+ * of section 3.4), whose reply carries a fresh tokenForHttpServer. That reply is the one
+ * the seed documents, where getTokenForHttpServer's is not (section 3.5), and it takes one
+ * request on one connection. The 30-day token and its expiry are kept as they are: a
+ * token from token authorization inherits the lifetime of the original one (3.5). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,8 +29,10 @@
 #include "secure.h"
 
 #define WA_REQUEST_ID "apilogin-auth-1" /* one request per connection: a constant will do */
+#define WA_RENEW_ID "apilogin-renew-1"  /* the token authorization of a refresh */
 #define WA_TOKEN_MAX 4096
 #define WA_LIFETIME (30 * 24 * 3600)    /* section 3.5: a token lives 30 days */
+#define WA_HTTP_LIFETIME (5 * 60)       /* section 3.5: tokenForHttpServer, 5 minutes */
 #define WA_CODE_MAX 1000000
 
 /* The one mapping from resultCode to an outcome, section 3.6. The API sends no text: the
@@ -110,13 +118,13 @@ static bool wa_result_code(const cJSON *j, long *ret)
 }
 
 /* An answer to our request: method auth, our requestId. */
-static bool wa_is_ours(const cJSON *j)
+static bool wa_is_ours(const cJSON *j, const char *request_id)
 {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "method");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "requestId");
 
         return cJSON_IsString(m) && strcmp(m->valuestring, "auth") == 0 && cJSON_IsString(id) &&
-               strcmp(id->valuestring, WA_REQUEST_ID) == 0;
+               strcmp(id->valuestring, request_id) == 0;
 }
 
 /* resultCode 0: the privileges must be the role asked for; then the two tokens. */
@@ -150,36 +158,44 @@ static int wa_success(const char *role, const cJSON *j, struct apilogin_result *
         return 0;
 }
 
-/* -ENOENT: the name is not in the users map (not this provider's: nothing is sent);
- * -EINVAL: an empty or over-long secret. */
-static int wa_login_request(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
+/* The secured auth request {"method":"auth","requestId":id,"type":"secured",
+ * "credentials":secret,"role":role} to url. The secret is wiped from the JSON tree. */
+static int wa_auth_request(const char *url, const char *id, const char *secret,
+                           const char *role, struct apilogin_http_req *ret)
 {
-        const char *role = wa_role(in->p, in->user);
-        _cleanup_(apilogin_json_freep) cJSON *o = NULL;
+        _cleanup_(apilogin_json_freep) cJSON *o = cJSON_CreateObject();
         struct apilogin_http_req req = { 0 };
 
-        if (!role)
-                return -ENOENT;
-        if (!in->url || !in->secret || !in->secret[0] ||
-            strnlen(in->secret, APILOGIN_SECRET_MAX + 1) > APILOGIN_SECRET_MAX)
-                return -EINVAL;
-        o = cJSON_CreateObject();
         if (!o || !cJSON_AddStringToObject(o, "method", "auth") ||
-            !cJSON_AddStringToObject(o, "requestId", WA_REQUEST_ID) ||
+            !cJSON_AddStringToObject(o, "requestId", id) ||
             !cJSON_AddStringToObject(o, "type", "secured") ||
-            !cJSON_AddStringToObject(o, "credentials", in->secret) ||
+            !cJSON_AddStringToObject(o, "credentials", secret) ||
             !cJSON_AddStringToObject(o, "role", role))
                 return -ENOMEM;
         req.body = apilogin_json_print_wipe(o);
         req.body_len = req.body ? strlen(req.body) : 0;
-        req.url = strdup(in->url);
-        req.match_id = strdup(WA_REQUEST_ID);
+        req.url = strdup(url);
+        req.match_id = strdup(id);
         if (!req.body || !req.url || !req.match_id) {
                 apilogin_http_req_clear(&req);
                 return -ENOMEM;
         }
         *ret = req;
         return 0;
+}
+
+/* -ENOENT: the name is not in the users map (not this provider's: nothing is sent);
+ * -EINVAL: an empty or over-long secret. */
+static int wa_login_request(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
+{
+        const char *role = wa_role(in->p, in->user);
+
+        if (!role)
+                return -ENOENT;
+        if (!in->url || !in->secret || !in->secret[0] ||
+            strnlen(in->secret, APILOGIN_SECRET_MAX + 1) > APILOGIN_SECRET_MAX)
+                return -EINVAL;
+        return wa_auth_request(in->url, WA_REQUEST_ID, in->secret, role, ret);
 }
 
 /* Any reply that is not a JSON object answering our auth (method, requestId), or whose
@@ -195,7 +211,7 @@ static int wa_login_reply(const struct apilogin_login_in *in,
         apilogin_result_clear(ret);
         if (!role)
                 r = fail(ret, APILOGIN_SERVICE_ERR, NULL, "login name not in the users map");
-        else if (!cJSON_IsObject(j) || !wa_is_ours(j) || !wa_result_code(j, &code))
+        else if (!cJSON_IsObject(j) || !wa_is_ours(j, WA_REQUEST_ID) || !wa_result_code(j, &code))
                 r = fail(ret, APILOGIN_UNAVAIL, NULL, "malformed reply");
         else if (code == 0)
                 r = wa_success(role, j, ret);
@@ -206,11 +222,70 @@ static int wa_login_reply(const struct apilogin_login_in *in,
         return r;
 }
 
+/* Token authorization with the session's 30-day token, on a new connection to the URL
+ * that issued it. -ENOENT: the name left the users map (a reload); -EINVAL: no usable
+ * token. Neither sends anything. */
+static int wa_refresh_request(const struct apilogin_provider_cfg *p,
+                              const struct apilogin_session_creds *c,
+                              struct apilogin_http_req *ret)
+{
+        const char *role = wa_role(p, c->user);
+
+        if (!role)
+                return -ENOENT;
+        if (!c->url || !c->token || !c->token[0] ||
+            strnlen(c->token, WA_TOKEN_MAX + 1) > WA_TOKEN_MAX)
+                return -EINVAL;
+        return wa_auth_request(c->url, WA_RENEW_ID, c->token, role, ret);
+}
+
+/* The reply to a token authorization: its tokenForHttpServer is the renewal; the token
+ * and its expiry stay the session's (3.5: a token from token authorization inherits the
+ * lifetime of the original). resultCode 8 (the device forgot the token: restarted,
+ * clearTokens) and the other refusals end the renewals (AUTH_ERR, PERM_DENIED); a reply
+ * without tokenForHttpServer is UNAVAIL, retried later. */
+static int wa_refresh_reply(const struct apilogin_provider_cfg *p,
+                            const struct apilogin_session_creds *c,
+                            const struct apilogin_http_resp *resp, struct apilogin_result *ret)
+{
+        _cleanup_(apilogin_json_freep) cJSON *j = apilogin_json_parse(resp);
+        const char *role = wa_role(p, c->user);
+        long code;
+        int r;
+
+        apilogin_result_clear(ret);
+        if (!role)
+                r = fail(ret, APILOGIN_SERVICE_ERR, NULL, "login name not in the users map");
+        else if (!cJSON_IsObject(j) || !wa_is_ours(j, WA_RENEW_ID) || !wa_result_code(j, &code))
+                r = fail(ret, APILOGIN_UNAVAIL, NULL, "malformed reply");
+        else if (code != 0)
+                r = fail_code(ret, code);
+        else
+                r = wa_success(role, j, ret);
+        if (r == 0 && ret->outcome == APILOGIN_OK && !ret->extra[0].value) {
+                apilogin_result_clear(ret);
+                r = fail(ret, APILOGIN_UNAVAIL, NULL, "no tokenForHttpServer in the reply");
+        }
+        if (r == 0 && ret->outcome == APILOGIN_OK) {
+                apilogin_erase_free(ret->token);
+                ret->token = strdup(c->token);
+                ret->expires_at = c->expires_at;
+                if (!ret->token)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                apilogin_result_clear(ret);
+        return r;
+}
+
 const struct apilogin_driver apilogin_driver_ws_auth = {
         .type = APILOGIN_PT_WS_AUTH,
+        .extra_lifetime_s = WA_HTTP_LIFETIME,
+        .renew_how = "token authorization on a new connection for a fresh tokenForHttpServer "
+                     "(no PIN kept)",
         .login_request = wa_login_request,
         .login_reply = wa_login_reply,
         .logout_request = NULL,
-        .refresh_request = NULL,
-        .refresh_reply = NULL,
+        .refresh_request = wa_refresh_request,
+        .refresh_reply = wa_refresh_reply,
 };

@@ -67,7 +67,8 @@ static const struct acct_field ws_fields[] = {
 };
 
 static const char *const top_keys[] = {
-        "token_ttl", "refresh_ttl", "session_idle", "login_check", "token_login",
+        "token_ttl", "refresh_ttl", "session_idle", "ws_http_token_ttl", "login_check",
+        "token_login",
         "jsonrpc", "rest_login", "ws_auth", "faults", NULL,
 };
 
@@ -222,7 +223,8 @@ static int parse_root(const cJSON *root)
         if ((r = check_top_keys(root)) < 0 ||
             (r = parse_secs(root, "token_ttl", 86400, &a->token_ttl)) < 0 ||
             (r = parse_secs(root, "refresh_ttl", 2592000, &a->refresh_ttl)) < 0 ||
-            (r = parse_secs(root, "session_idle", 0, &a->session_idle)) < 0)
+            (r = parse_secs(root, "session_idle", 0, &a->session_idle)) < 0 ||
+            (r = parse_secs(root, "ws_http_token_ttl", 300, &a->ws_http_token_ttl)) < 0)
                 return r;
         if (a->session_idle == 0)       /* unset: follow token_ttl if given, else 300 */
                 a->session_idle = cJSON_GetObjectItemCaseSensitive(root, "token_ttl") ?

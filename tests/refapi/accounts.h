@@ -51,6 +51,7 @@ struct accounts {
         long token_ttl;                 /* lifetime of every issued token, s */
         long refresh_ttl;               /* lifetime of refresh tokens, s */
         long session_idle;              /* Wialon eid idle lifetime, s */
+        long ws_http_token_ttl;         /* TrueConf tokenForHttpServer lifetime, s (300) */
         struct acct_lc *lc;
         int nlc;
         struct acct_tl *tl;

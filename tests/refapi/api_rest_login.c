@@ -85,7 +85,9 @@ static void rl_token_reply(struct rq *rq, int acct)
         rq_reply_json(rq, 200, o);
 }
 
-/* Cookie flow: 200, empty body, the session cookie points at a fresh token pair. */
+/* Cookie flow: 200, empty body, the session cookie points at a fresh token pair. Before
+ * it, as web servers do, a language cookie for every path and a UI cookie for /ui only:
+ * a client that keeps only the first cookie, or ignores paths, fails GET /login. */
 static void rl_cookie_reply(struct rq *rq, int acct)
 {
         long long now = now_ms();
@@ -97,6 +99,8 @@ static void rl_cookie_reply(struct rq *rq, int acct)
         rand_hex(c.key, 16);
         store_put(&c);
         rq_reply_buf(rq, 200, NULL, NULL, 0);
+        rq_add_header(rq, MHD_HTTP_HEADER_SET_COOKIE, "lang=en; Path=/");
+        rq_add_header(rq, MHD_HTTP_HEADER_SET_COOKIE, "pbx_ui=dark; Path=/ui");
         rq_add_header(rq, MHD_HTTP_HEADER_SET_COOKIE, "session=%s; Path=/; HttpOnly", c.key);
 }
 
@@ -182,6 +186,14 @@ static bool rl_get_login(struct rq *rq)
         const char *role;
         cJSON *o;
 
+        if (MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "pbx_ui")) {
+                /* Set for Path=/ui: a browser never sends it to /api. */
+                stat_inc(ST_rest_cookie_off_path);
+                rl_error(rq, 400, "VALIDATE_FAILED", "cookie sent outside its path", NULL);
+                return false;
+        }
+        if (MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "lang"))
+                stat_inc(ST_rest_cookie_lang);
         if (!rl_session(rq, &a, cookie)) {
                 rl_error(rq, 401, "UNAUTHORIZED", "not logged in", NULL);
                 return false;

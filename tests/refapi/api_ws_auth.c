@@ -1,6 +1,8 @@
 /* api_ws_auth.c: TrueConf VideoSDK/Room control API (protocols.md section 3): the
- * WebSocket handshake on "/" and "/ws", and the JSON methods of one connection
- * (auth, getTokenForHttpServer, clearTokens, setUsedApiVersion, getAppState). */
+ * WebSocket handshake on "/" and "/ws", the JSON methods of one connection (auth,
+ * getTokenForHttpServer, clearTokens, setUsedApiVersion, getAppState), and the built-in
+ * HTTP server's check of a tokenForHttpServer (GET /frames/?token=..), which lives
+ * ws_http_token_ttl seconds (300 unless the accounts file says less). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -123,26 +125,40 @@ static int ws_auth_check(const cJSON *req, int *ret_priv)
         return 0;
 }
 
+/* A new tokenForHttpServer, live ws_http_token_ttl, tied to the connection's 1* token. */
+static void ws_add_http_token(cJSON *o, const struct ws_auth_state *st)
+{
+        long long now = now_ms();
+        struct store_rec h = { .kind = SK_WS_HTTP, .aux = st->priv, .created = now,
+                               .expires = now + accounts.ws_http_token_ttl * 1000LL };
+
+        memcpy(h.key, "4*", 2);
+        rand_hex(h.key + 2, 16);
+        snprintf(h.peer, sizeof(h.peer), "%s", st->token);
+        store_put(&h);
+        stat_inc(ST_ws_http_token_issued);
+        cJSON_AddStringToObject(o, "tokenForHttpServer", h.key);
+}
+
 /* Adds "token" (kept or new) and "tokenForHttpServer" for a successful auth. */
-static void ws_add_tokens(cJSON *o, const cJSON *req, int priv)
+static void ws_add_tokens(cJSON *o, struct ws_auth_state *st, const cJSON *req)
 {
         const cJSON *cred = cJSON_GetObjectItemCaseSensitive(req, "credentials");
         long long now = now_ms();
-        struct store_rec t = { .kind = SK_WS_TOKEN, .aux = priv, .created = now,
+        struct store_rec t = { .kind = SK_WS_TOKEN, .aux = st->priv, .created = now,
                                .expires = now + accounts.token_ttl * 1000LL };
-        char http[40];
 
         if (cJSON_IsString(cred) && strncmp(cred->valuestring, "1*", 2) == 0) {
-                cJSON_AddStringToObject(o, "token", cred->valuestring); /* re-auth keeps it */
+                snprintf(t.key, sizeof(t.key), "%s", cred->valuestring); /* re-auth keeps it */
+                stat_inc(ST_ws_auth_token_ok);
         } else {
                 memcpy(t.key, "1*", 2);
                 rand_hex(t.key + 2, 16);
                 store_put(&t);
-                cJSON_AddStringToObject(o, "token", t.key);
         }
-        memcpy(http, "4*", 2);
-        rand_hex(http + 2, 16);
-        cJSON_AddStringToObject(o, "tokenForHttpServer", http);
+        cJSON_AddStringToObject(o, "token", t.key);
+        snprintf(st->token, sizeof(st->token), "%s", t.key);
+        ws_add_http_token(o, st);
 }
 
 static cJSON *ws_auth(struct ws_auth_state *st, const cJSON *req)
@@ -159,29 +175,41 @@ static cJSON *ws_auth(struct ws_auth_state *st, const cJSON *req)
         }
         st->priv = priv;
         cJSON_AddNumberToObject(o, "previleges", priv);
-        ws_add_tokens(o, req, priv);
+        ws_add_tokens(o, st, req);
         cJSON_AddTrueToObject(o, "result");
         cJSON_AddNumberToObject(o, "resultCode", 0);
         return o;
 }
 
+/* A fresh tokenForHttpServer for an authorized connection whose token is still live (a
+ * connection authorized by a token that has since expired or been cleared gets none). */
 static cJSON *ws_get_http_token(const struct ws_auth_state *st, const cJSON *req)
 {
         cJSON *o = ws_reply("getTokenForHttpServer", req);
-        char http[40];
+        bool ok = st->priv && st->token[0] &&
+                  store_get(SK_WS_TOKEN, st->token, NULL) == STORE_LIVE;
 
         stat_inc(ST_ws_get_token_http);
-        stat_inc(st->priv ? ST_ws_get_token_http_ok : ST_ws_get_token_http_fail);
-        if (!st->priv) {
+        stat_inc(ok ? ST_ws_get_token_http_ok : ST_ws_get_token_http_fail);
+        if (!ok) {
                 cJSON_AddFalseToObject(o, "result");
                 cJSON_AddStringToObject(o, "error", "not authorized");
                 return o;
         }
-        memcpy(http, "4*", 2);
-        rand_hex(http + 2, 16);
         cJSON_AddTrueToObject(o, "result");
-        cJSON_AddStringToObject(o, "tokenForHttpServer", http);
+        ws_add_http_token(o, st);
         return o;
+}
+
+/* GET /frames/?token=4*..: the built-in HTTP server's page behind a tokenForHttpServer
+ * (section 3.4): 200 while the token lives, 401 once it has expired or was never issued. */
+void api_ws_http_frames(struct rq *rq)
+{
+        const char *tok = rq_query(rq, "token");
+        bool ok = tok && store_get(SK_WS_HTTP, tok, NULL) == STORE_LIVE;
+
+        stat_inc(ok ? ST_ws_http_check_ok : ST_ws_http_check_fail);
+        rq_reply_text(rq, ok ? 200 : 401, ok ? "frames\n" : "token expired or unknown\n");
 }
 
 /* The simple methods; returns NULL for an unknown one. */
@@ -192,6 +220,7 @@ static cJSON *ws_simple(const char *method, const cJSON *req)
         if (strcmp(method, "clearTokens") == 0) {
                 stat_inc(ST_ws_clear_tokens);
                 (void)store_drop_kind(SK_WS_TOKEN);
+                (void)store_drop_kind(SK_WS_HTTP);
         } else if (strcmp(method, "setUsedApiVersion") != 0 &&
                    strcmp(method, "getAppState") != 0) {
                 return NULL;

@@ -95,6 +95,7 @@ void api_rest_login(struct rq *rq);
 void api_rest_refresh(struct rq *rq);
 void api_rest_logout(struct rq *rq);
 void api_ws_auth(struct rq *rq);
+void api_ws_http_frames(struct rq *rq);
 void ctl_stats(struct rq *rq);
 void ctl_fault(struct rq *rq);
 void ctl_reset(struct rq *rq);

@@ -30,6 +30,7 @@ static const struct route routes[] = {
         { "/api/logout", api_rest_logout, M_POST, false, false },
         { "/", api_ws_auth, M_GET, false, true },
         { "/ws", api_ws_auth, M_GET, false, true },
+        { "/frames/", api_ws_http_frames, M_GET, false, false },
         { "/_stats", ctl_stats, M_GET, true, false },
         { "/_fault", ctl_fault, M_GET | M_POST, true, false },
         { "/_reset", ctl_reset, M_POST, true, false },

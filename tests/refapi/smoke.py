@@ -192,8 +192,12 @@ def rest(c):
         expect(f"rest {code}", s == st and j["errors"][0]["code"] == code, (s, j))
     s, j, r = c.req("POST", "/api/login", {"username": "1002", "password": "gina-pw",
                                            "domain": "t.example.com"})
-    cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
-    expect("rest cookie flow", s == 200 and j is None and cookie.startswith("session="), cookie)
+    sets = [v.split(";")[0] for v in r.msg.get_all("Set-Cookie") or []]
+    cookie = next((v for v in sets if v.startswith("session=")), "")
+    expect("rest cookie flow", s == 200 and j is None and cookie and
+           sets[0] == "lang=en", sets)
+    s, j, _ = c.req("GET", "/api/login", headers={"Cookie": cookie + "; pbx_ui=dark"})
+    expect("rest GET with an off-path cookie refused", s == 400, (s, j))
     s, j, _ = c.req("GET", "/api/login", headers={"Cookie": cookie})
     expect("rest GET cookie", s == 200 and j["role"] == "StandardUser", j)
     expect("rest GET none", c.req("GET", "/api/login")[0] == 401)

@@ -24,11 +24,13 @@
         X(jsonrpc_logout) X(jsonrpc_logout_ok) X(jsonrpc_logout_fail) \
         X(rest_login) X(rest_login_ok) X(rest_login_fail) \
         X(rest_login_get) X(rest_login_get_ok) X(rest_login_get_fail) \
+        X(rest_cookie_lang) X(rest_cookie_off_path) \
         X(rest_refresh) X(rest_refresh_ok) X(rest_refresh_fail) \
         X(rest_logout) X(rest_logout_ok) X(rest_logout_fail) \
         X(ws_connect) X(ws_bad_handshake) X(ws_bad_frame) X(ws_messages) X(ws_ping) \
         X(ws_auth) X(ws_auth_ok) X(ws_auth_fail) \
         X(ws_get_token_http) X(ws_get_token_http_ok) X(ws_get_token_http_fail) \
+        X(ws_auth_token_ok) X(ws_http_token_issued) X(ws_http_check_ok) X(ws_http_check_fail) \
         X(ws_clear_tokens) X(ws_other)
 
 enum stat_id {

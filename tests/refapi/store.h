@@ -23,6 +23,8 @@ enum store_kind {
         SK_REST_REFRESH,                /* PortSIP refresh token, peer = access token */
         SK_REST_COOKIE,                 /* PortSIP session cookie, peer = access token */
         SK_WS_TOKEN,                    /* TrueConf "1*" token, aux = privileges */
+        SK_WS_HTTP,                     /* TrueConf tokenForHttpServer "4*", peer = its 1* token
+                                           ("" after a password auth: none yet), aux = privileges */
 };
 
 struct store_rec {

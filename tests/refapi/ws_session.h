@@ -21,6 +21,7 @@ void ws_session_start(void *cls, struct MHD_Connection *conn, void *con_cls,
 /* What api_ws_auth.c remembers about one connection. */
 struct ws_auth_state {
         int priv;                       /* 0 = not authenticated, 1 = user, 2 = admin */
+        char token[48];                 /* the 1* token of this connection's auth, "" none */
 };
 
 /* Handles one text message of a session (api_ws_auth.c).  Returns the reply text

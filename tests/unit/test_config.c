@@ -518,6 +518,83 @@ static void test_long_line(void **state)
         assert_int_equal(load_text(text), 0);
 }
 
+/* Lists longer than inih's 200-byte line: the same key on several lines, each adding to
+ * the list; one physical line over the limit is an error with file:line, never cut. */
+static void test_long_lists(void **state)
+{
+        char text[16384], line[256];
+        size_t n = 0;
+        struct apilogin_config *cfg;
+        const struct apilogin_provider_cfg *pc;
+        size_t total = 0;
+
+        (void)state;
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[global]\n");
+        for (int l = 0; l < 4; l++) { /* 4 lines of 6 ROLE:GROUP entries */
+                int m = snprintf(line, sizeof(line), "role_groups =");
+                for (int i = 0; i < 6; i++)
+                        m += snprintf(line + m, sizeof(line) - (size_t)m, " role%02d:group%02d,",
+                                      l * 6 + i, l * 6 + i);
+                total += strlen(line);
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", line);
+        }
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "[provider room]\ntype = ws_auth\nurl = ws://127.0.0.1:8765\n");
+        for (int l = 0; l < 4; l++) { /* 4 lines of 8 users */
+                int m = snprintf(line, sizeof(line), "users =");
+                for (int i = 0; i < 8; i++)
+                        m += snprintf(line + m, sizeof(line) - (size_t)m, " kiosk%02d:%s",
+                                      l * 8 + i, i % 2 ? "admin" : "user");
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", line);
+        }
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", PROV_OK);
+        for (int l = 0; l < 4; l++) /* 4 lines of 3 fallback URLs */
+                n += (size_t)snprintf(text + n, sizeof(text) - n,
+                                      "fallback_urls = https://id%02d.example.com/v1/login_check, "
+                                      "https://id%02d.example.com/v1/login_check "
+                                      "https://id%02d.example.com/v1/login_check\n",
+                                      l * 3, l * 3 + 1, l * 3 + 2);
+        assert_true(total > 400);
+        cfg = load_ok(text);
+        assert_int_equal(cfg->n_role_groups, 24);
+        for (size_t i = 0; i < 24; i++) {
+                (void)snprintf(line, sizeof(line), "role%02zu", i);
+                assert_string_equal(cfg->role_groups[i].key, line);
+                (void)snprintf(line, sizeof(line), "group%02zu", i);
+                assert_string_equal(cfg->role_groups[i].value, line);
+        }
+        pc = apilogin_config_provider(cfg, "room");
+        assert_non_null(pc);
+        assert_int_equal(pc->n_users, 32);
+        assert_string_equal(pc->users[0].key, "kiosk00");
+        assert_string_equal(pc->users[31].key, "kiosk31");
+        assert_string_equal(pc->users[31].value, "admin");
+        pc = apilogin_config_provider(cfg, "p");
+        assert_non_null(pc);
+        assert_int_equal(pc->fallback_urls.n, 12);
+        assert_string_equal(pc->fallback_urls.v[0], "https://id00.example.com/v1/login_check");
+        assert_string_equal(pc->fallback_urls.v[11], "https://id11.example.com/v1/login_check");
+        apilogin_config_free(cfg);
+        teardown_tmp(NULL);
+
+        /* An entry repeated on a later line is named with that line. */
+        assert_int_equal(load_text("[global]\nrole_groups = a:b\nrole_groups = c:d, a:e\n"
+                                   PROV_OK), -EINVAL);
+        assert_non_null(strstr(err, ":3: role_groups: 'a' is listed twice"));
+        assert_int_equal(load_text(PROV_OK "fallback_urls = https://b.example/\n"
+                                   "fallback_urls = https://b.example/\n"), -EINVAL);
+        assert_non_null(strstr(err, ":5: fallback_urls: 'https://b.example/' is listed twice"));
+
+        /* The same 32 users on one physical line: refused with file:line, not truncated. */
+        n = (size_t)snprintf(text, sizeof(text),
+                             "[provider room]\ntype = ws_auth\nurl = ws://127.0.0.1:8765\nusers =");
+        for (int i = 0; i < 32; i++)
+                n += (size_t)snprintf(text + n, sizeof(text) - n, " kiosk%02d:user", i);
+        (void)snprintf(text + n, sizeof(text) - n, "\n");
+        assert_int_equal(load_text(text), -EINVAL);
+        assert_non_null(strstr(err, ":4: line too long"));
+}
+
 static void test_nul_byte(void **state)
 {
         static const char text[] = "[global]\nshell = /bin/sh\0x\n" PROV_OK;
@@ -658,6 +735,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_errors, teardown_tmp),
                 cmocka_unit_test(test_error_fixtures),
                 cmocka_unit_test_teardown(test_long_line, teardown_tmp),
+                cmocka_unit_test_teardown(test_long_lists, teardown_tmp),
                 cmocka_unit_test_teardown(test_nul_byte, teardown_tmp),
                 cmocka_unit_test_teardown(test_file_errors, teardown_tmp),
                 cmocka_unit_test(test_helpers),

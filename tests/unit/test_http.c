@@ -1,7 +1,8 @@
 /* test_http.c: the HTTP layer of apilogind. apilogin_http_url_allowed against a table of
  * good and hostile URLs, then real transfers through the curl multi handle against a
  * small HTTP/1.1 server on 127.0.0.1 run in a thread of this test: a 200 with cookies
- * and Retry-After, the request as sent (headers, body, no "Expect:"), connection reuse,
+ * and Retry-After, the request as sent (headers, body, no "Expect:"), cookie jars (several
+ * cookies, paths, deletion, one jar per login, nothing left in pooled handles), connection reuse,
  * a refused port, a stall cut at the deadline, oversized bodies, refusals before
  * sending, cancel, and extra fds in apilogin_http_poll. Loopback only, no network. */
 #include "config.h"
@@ -104,7 +105,8 @@ static void test_url_allowed(void **state)
 
 /* ---- a loopback HTTP/1.1 server in a thread -------------------------------------------- */
 
-enum srv_mode { SRV_OK, SRV_429, SRV_STALL, SRV_BIG_CHUNKED, SRV_BIG_LENGTH };
+enum srv_mode { SRV_OK, SRV_429, SRV_STALL, SRV_BIG_CHUNKED, SRV_BIG_LENGTH, SRV_COOKIES,
+                SRV_PLAIN };
 
 #define SRV_CONNS 8
 #define BIG_SIZE (APILOGIN_HTTP_BODY_MAX + 4000)
@@ -145,6 +147,20 @@ static void srv_reply(struct srv *s, int fd)
                          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          "Set-Cookie: sess=abc123; Path=/; HttpOnly\r\nSet-Cookie: second=x\r\n"
                          "Retry-After: 7\r\nContent-Length: %zu\r\n\r\n%s", strlen(ok), ok);
+                send_all(fd, head, strlen(head));
+                break;
+        case SRV_COOKIES:
+                /* A language cookie before the session's, one for another path, and the
+                 * deletion of one never set. */
+                snprintf(head, sizeof(head),
+                         "HTTP/1.1 200 OK\r\nSet-Cookie: lang=en; Path=/\r\n"
+                         "Set-Cookie: sess=abc123; Path=/api; HttpOnly\r\n"
+                         "Set-Cookie: scoped=1; Path=/other\r\n"
+                         "Set-Cookie: gone=1; Max-Age=0\r\nContent-Length: 0\r\n\r\n");
+                send_all(fd, head, strlen(head));
+                break;
+        case SRV_PLAIN:
+                snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                 send_all(fd, head, strlen(head));
                 break;
         case SRV_429:
@@ -302,7 +318,7 @@ struct got {
         long status;
         char body[256];
         size_t len;
-        char cookie[64];
+        unsigned cookies;
         long retry_after;
         char url[256];
         uint64_t at;
@@ -319,7 +335,7 @@ static void on_done(void *userdata, struct apilogin_http_resp *r)
         g->at = apilogin_now_ms();
         g->retry_after = r->retry_after;
         snprintf(g->body, sizeof(g->body), "%s", r->body ? r->body : "(null)");
-        snprintf(g->cookie, sizeof(g->cookie), "%s", r->set_cookie ? r->set_cookie : "");
+        g->cookies = r->cookies;
         snprintf(g->url, sizeof(g->url), "%s", r->url ? r->url : "");
 }
 
@@ -373,7 +389,7 @@ static void test_get_ok(void **state)
         assert_int_equal(g.status, 200);
         assert_string_equal(g.body, "{\"ok\":true}");
         assert_int_equal(g.len, 11);
-        assert_string_equal(g.cookie, "sess=abc123");
+        assert_int_equal(g.cookies, 0); /* no jar: Set-Cookie goes nowhere */
         assert_int_equal(g.retry_after, 7);
         snprintf(want, sizeof(want), "http://127.0.0.1:%d/avl_evts", s->port);
         assert_string_equal(g.url, want); /* no query: it may hold a session id */
@@ -407,7 +423,6 @@ static void test_post_request(void **state)
         req.body = strdup("{\"username\":\"u\",\"password\":\"p\"}");
         req.body_len = strlen(req.body);
         req.headers[0] = strdup("X-Test: 1");
-        req.cookie = strdup("c=d");
         run(h, &req, 2000, &g);
         assert_int_equal(g.err, 0);
         assert_int_equal(g.status, 200);
@@ -415,13 +430,86 @@ static void test_post_request(void **state)
         assert_true(strncmp(s->last, "POST /v1/login_check HTTP/1.1\r\n", 31) == 0);
         assert_non_null(strstr(s->last, "\r\nContent-Type: application/json\r\n"));
         assert_non_null(strstr(s->last, "\r\nX-Test: 1\r\n"));
-        assert_non_null(strstr(s->last, "\r\nCookie: c=d\r\n"));
+        assert_null(strcasestr(s->last, "\r\nCookie:"));
         assert_non_null(strstr(s->last, "\r\nContent-Length: 31\r\n"));
         assert_null(strcasestr(s->last, "\r\nExpect:"));
         body = strstr(s->last, "\r\n\r\n");
         assert_non_null(body);
         assert_string_equal(body + 4, "{\"username\":\"u\",\"password\":\"p\"}");
         pthread_mutex_unlock(&s->lock);
+        apilogin_http_free(h);
+}
+
+/* The Cookie header of the last request, "" if none. */
+static void last_cookie(struct srv *s, char *out, size_t n)
+{
+        const char *c, *e;
+
+        pthread_mutex_lock(&s->lock);
+        c = strcasestr(s->last, "\r\nCookie: ");
+        e = c ? strstr(c + 2, "\r\n") : NULL;
+        snprintf(out, n, "%.*s", c && e ? (int)(e - c - 10) : 0, c && e ? c + 10 : "");
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void test_cookie_jar(void **state)
+{
+        struct srv *s = *state;
+        struct apilogin_http *h = NULL;
+        struct apilogin_http_jar *a = NULL, *b = NULL;
+        struct apilogin_http_req req;
+        struct got g;
+        char c[256];
+
+        assert_int_equal(apilogin_http_new(&h), 0);
+        assert_int_equal(apilogin_http_jar_new(&a), 0);
+        assert_int_equal(apilogin_http_jar_new(&b), 0);
+        s->mode = SRV_COOKIES;
+        req = get_req("http://127.0.0.1:%d/api/login", s->port);
+        req.jar = a;
+        run(h, &req, 2000, &g);
+        assert_int_equal(g.status, 200);
+        assert_int_equal(g.cookies, 3); /* every one but the deleted */
+        last_cookie(s, c, sizeof(c));
+        assert_string_equal(c, "");
+
+        /* The next request of the login: both cookies for /api, not the other path's. */
+        s->mode = SRV_PLAIN;
+        req = get_req("http://127.0.0.1:%d/api/login", s->port);
+        req.jar = a;
+        run(h, &req, 2000, &g);
+        assert_int_equal(g.cookies, 3);
+        last_cookie(s, c, sizeof(c));
+        assert_non_null(strstr(c, "sess=abc123"));
+        assert_non_null(strstr(c, "lang=en"));
+        assert_null(strstr(c, "scoped"));
+        assert_null(strstr(c, "gone"));
+        req = get_req("http://127.0.0.1:%d/other/x", s->port);
+        req.jar = a;
+        run(h, &req, 2000, &g);
+        last_cookie(s, c, sizeof(c));
+        assert_non_null(strstr(c, "scoped=1"));
+        assert_non_null(strstr(c, "lang=en"));
+        assert_null(strstr(c, "sess="));
+
+        /* Another login's jar, and no jar at all (pooled handles), see none of them. */
+        req = get_req("http://127.0.0.1:%d/api/login", s->port);
+        req.jar = b;
+        run(h, &req, 2000, &g);
+        assert_int_equal(g.cookies, 0);
+        last_cookie(s, c, sizeof(c));
+        assert_string_equal(c, "");
+        for (int i = 0; i < 3; i++) {
+                req = get_req("http://127.0.0.1:%d/api/login", s->port);
+                run(h, &req, 2000, &g);
+                assert_int_equal(g.cookies, 0);
+                last_cookie(s, c, sizeof(c));
+                assert_string_equal(c, "");
+        }
+        /* A jar may go in the done callback's wake; freeing a used one is clean. */
+        assert_null(apilogin_http_jar_free(a));
+        assert_null(apilogin_http_jar_free(b));
+        assert_null(apilogin_http_jar_free(NULL));
         apilogin_http_free(h);
 }
 
@@ -597,14 +685,12 @@ static void test_clear(void **state)
         req.url = strdup("https://x/");
         req.body = strdup("secret");
         req.body_len = 6;
-        req.cookie = strdup("a=b");
         apilogin_http_req_clear(&req);
         assert_null(req.url);
         assert_null(req.body);
         assert_int_equal(req.body_len, 0);
         resp.body = strdup("tok");
         resp.len = 3;
-        resp.set_cookie = strdup("a=b");
         apilogin_http_resp_clear(&resp);
         assert_null(resp.body);
         assert_int_equal(resp.retry_after, -1);
@@ -621,6 +707,7 @@ int main(void)
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test_setup_teardown(test_get_ok, srv_setup, srv_teardown),
                 cmocka_unit_test_setup_teardown(test_post_request, srv_setup, srv_teardown),
+                cmocka_unit_test_setup_teardown(test_cookie_jar, srv_setup, srv_teardown),
                 cmocka_unit_test_setup_teardown(test_reuse, srv_setup, srv_teardown),
                 cmocka_unit_test_setup_teardown(test_deadline, srv_setup, srv_teardown),
                 cmocka_unit_test_setup_teardown(test_oversized, srv_setup, srv_teardown),

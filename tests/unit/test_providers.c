@@ -273,7 +273,7 @@ static void test_lc_request(void **state)
         assert_true(req.post);
         assert_string_equal(req.content_type, "application/json");
         assert_int_equal(req.body_len, strlen(req.body));
-        assert_null(req.cookie);
+        assert_null(req.jar);
         for (int i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
                 assert_null(req.headers[i]);
         j = cJSON_ParseWithLength(req.body, req.body_len);

@@ -199,7 +199,7 @@ static void test_jr_request(void **state)
         assert_string_equal(req.url, "https://callapi.uiscom.ru/v4.0");
         assert_true(req.post);
         assert_string_equal(req.content_type, "application/json; charset=UTF-8");
-        assert_null(req.cookie);
+        assert_null(req.jar);
         assert_null(req.headers[0]);
         assert_int_equal(req.body_len, strlen(req.body));
         j = cJSON_Parse(req.body);
@@ -659,7 +659,7 @@ static void test_rl_request(void **state)
         assert_string_equal(req.url, "https://pbx.example.com:8887/api/login");
         assert_true(req.post);
         assert_string_equal(req.content_type, "application/json");
-        assert_null(req.cookie);
+        assert_null(req.jar);
         assert_null(req.headers[0]);
         assert_string_equal(req.body, "{\"username\":\"1001\",\"password\":\"S3\\\"cret\","
                                       "\"domain\":\"tenant.example.com\"}");
@@ -744,13 +744,9 @@ static void test_rl_username_rules(void **state)
         assert_int_equal(d->login_request(&in, &req), -EINVAL);
         in = login_in(&rl_cfg, NULL, "pw");
         assert_int_equal(d->login_request(&in, &req), -EINVAL);
-        /* Steps this API does not have, or step 1 without a usable cookie. */
+        /* A step this API does not have. */
         in = login_in(&rl_cfg, "1001", "pw");
         in.step = 2;
-        assert_int_equal(d->login_request(&in, &req), -EPROTO);
-        in.step = 1;
-        assert_int_equal(d->login_request(&in, &req), -EPROTO);
-        in.cookie = "session=a\r\nX-Evil: 1";
         assert_int_equal(d->login_request(&in, &req), -EPROTO);
         assert_null(req.url);
         free(u64);
@@ -767,7 +763,7 @@ static void test_rl_success_body(void **state)
         struct apilogin_result res;
 
         (void)state;
-        resp.set_cookie = strdup("session=ignored"); /* the body wins */
+        resp.cookies = 1; /* the body wins */
         reply(d, &in, &resp, &res);
         assert_int_equal(res.outcome, APILOGIN_OK);
         assert_false(res.another_step);
@@ -788,21 +784,22 @@ static void test_rl_cookie_flow(void **state)
         struct apilogin_result res;
 
         (void)state;
-        /* Step 0: 200, empty body, a session cookie. */
-        resp.set_cookie = strdup("session=0123456789abcdef0123456789abcdef");
+        /* The cookies are the jar's (http.h): the caller gives one to every step. */
+        assert_true(d->uses_cookies);
+        /* Step 0: 200, empty body, a cookie in the jar (more than one: a language too). */
+        resp.cookies = 2;
         reply(d, &in, &resp, &res);
         assert_int_equal(res.outcome, APILOGIN_OK);
         assert_true(res.another_step);
         assert_null(res.token);
         apilogin_result_clear(&res);
 
-        /* Step 1: GET /login with that cookie, no body, no password. */
+        /* Step 1: GET /login (the jar adds the cookies), no body, no password. */
         in.step = 1;
-        in.cookie = "session=0123456789abcdef0123456789abcdef";
         assert_int_equal(d->login_request(&in, &req), 0);
         assert_false(req.post);
         assert_string_equal(req.url, "https://pbx.example.com:8887/api/login");
-        assert_string_equal(req.cookie, "session=0123456789abcdef0123456789abcdef");
+        assert_null(req.jar); /* the caller's to set */
         assert_null(req.body);
         assert_int_equal(req.body_len, 0);
         assert_null(req.headers[0]);
@@ -830,23 +827,16 @@ static void test_rl_cookie_flow(void **state)
         assert_string_equal(res.api_code, "401 UNAUTHORIZED");
         apilogin_result_clear(&res);
 
-        /* Step 0: 200 empty without a cookie, or with an unusable one. */
+        /* Step 0: 200 empty and no cookie in the jar. */
         in.step = 0;
-        in.cookie = NULL;
         resp = resp_of(200, "");
         reply(d, &in, &resp, &res);
         assert_int_equal(res.outcome, APILOGIN_UNAVAIL);
         assert_false(res.another_step);
         apilogin_result_clear(&res);
+        /* A non-JSON 200 with a cookie still goes on to step 1. */
         resp = resp_of(200, "<html>ok</html>");
-        resp.set_cookie = strdup("session=a b");
-        reply(d, &in, &resp, &res);
-        assert_int_equal(res.outcome, APILOGIN_UNAVAIL);
-        assert_false(res.another_step);
-        apilogin_result_clear(&res);
-        /* A non-JSON 200 with a good cookie still goes on to step 1. */
-        resp = resp_of(200, "<html>ok</html>");
-        resp.set_cookie = strdup("sid=abc");
+        resp.cookies = 1;
         reply(d, &in, &resp, &res);
         assert_int_equal(res.outcome, APILOGIN_OK);
         assert_true(res.another_step);
@@ -967,7 +957,7 @@ static void test_rl_wrong_types(void **state)
         }
         /* access_token of the wrong type is not rescued by a cookie. */
         resp = resp_of(200, "{\"access_token\":1}");
-        resp.set_cookie = strdup("session=abc");
+        resp.cookies = 1;
         reply(d, &in, &resp, &res);
         assert_int_equal(res.outcome, APILOGIN_UNAVAIL);
         assert_false(res.another_step);
@@ -1079,7 +1069,7 @@ static void test_rl_logout(void **state)
         assert_null(req.headers[1]);
         assert_null(req.body);
         assert_int_equal(req.body_len, 0);
-        assert_null(req.cookie);
+        assert_null(req.jar);
         apilogin_http_req_clear(&req);
 
         c.token = "NGMZ\r\nX-Injected: 1";

@@ -86,6 +86,23 @@ static void test_due_issue_unknown(void **state)
         assert_int_equal(refresh_due_ms(NOW + 90000, NOW + 40000, NOW, 0.0), NOW + 30000);
 }
 
+static void test_extra_due(void **state)
+{
+        const int64_t life = 300000; /* tokenForHttpServer: 5 minutes */
+
+        /* 60..80 % of the extra token's life after its issue, spread by rnd. */
+        assert_int_equal(refresh_extra_due_ms(NOW, life, NOW, 0.0), NOW + 180000);
+        assert_int_equal(refresh_extra_due_ms(NOW, life, NOW, 0.5), NOW + 210000);
+        assert_true(refresh_extra_due_ms(NOW, life, NOW, 0.999999) <= NOW + 240000);
+        assert_int_equal(refresh_extra_due_ms(NOW, life, NOW + 100000, 0.0), NOW + 180000);
+        /* Overdue (a daemon restarted after 4 minutes), unknown or future issue: soon,
+         * within 5 % of the life. */
+        assert_int_equal(refresh_extra_due_ms(NOW, life, NOW + 250000, 0.0), NOW + 250000);
+        assert_true(refresh_extra_due_ms(NOW, life, NOW + 250000, 0.999) <= NOW + 265000);
+        assert_int_equal(refresh_extra_due_ms(0, life, NOW, 0.5), NOW + 7500);
+        assert_int_equal(refresh_extra_due_ms(NOW + 1000, life, NOW, 0.0), NOW);
+}
+
 static void test_backoff(void **state)
 {
         uint64_t prev = 0;
@@ -409,6 +426,7 @@ int main(void)
                 cmocka_unit_test(test_due_window),
                 cmocka_unit_test(test_due_overdue),
                 cmocka_unit_test(test_due_issue_unknown),
+                cmocka_unit_test(test_extra_due),
                 cmocka_unit_test(test_backoff),
                 cmocka_unit_test(test_record_round_trip),
                 cmocka_unit_test(test_token_json_state),

@@ -1056,8 +1056,76 @@ static void test_drv_request(void **state)
         check_request("kiosk", "user");
         check_request("kioskadmin", "admin");
         assert_null(drv()->logout_request);
-        assert_null(drv()->refresh_request);
-        assert_null(drv()->refresh_reply);
+}
+
+/* Refresh: token authorization with the 30-day token for a fresh tokenForHttpServer; the
+ * token and its expiry stay the session's; no PIN anywhere. */
+static void refresh_reply(const char *user, const char *body, struct apilogin_result *r)
+{
+        struct apilogin_session_creds c = { .url = room.url, .user = user, .token = "1*tok",
+                                            .expires_at = 1234567890 };
+        struct apilogin_http_resp resp = { .status = APILOGIN_WS_STATUS, .body = (char *)body,
+                                           .len = strlen(body), .retry_after = -1 };
+
+        *r = (struct apilogin_result){ .retry_after = -1 };
+        assert_int_equal(drv()->refresh_reply(&room, &c, &resp, r), 0);
+}
+
+static void test_drv_refresh(void **state)
+{
+        struct apilogin_session_creds c = { .url = room.url, .user = "kioskadmin",
+                                            .token = "1*tok", .expires_at = 1234567890 };
+        struct apilogin_http_req req = { 0 };
+        struct apilogin_result r;
+        char body[512];
+        cJSON *j;
+
+        assert_int_equal(drv()->extra_lifetime_s, 300);
+        assert_int_equal(drv()->refresh_request(&room, &c, &req), 0);
+        assert_string_equal(req.url, "ws://127.0.0.1:8765");
+        j = cJSON_ParseWithLength(req.body, req.body_len);
+        assert_non_null(j);
+        assert_string_equal(cJSON_GetObjectItem(j, "method")->valuestring, "auth");
+        assert_string_equal(cJSON_GetObjectItem(j, "requestId")->valuestring, req.match_id);
+        assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "secured");
+        assert_string_equal(cJSON_GetObjectItem(j, "credentials")->valuestring, "1*tok");
+        assert_string_equal(cJSON_GetObjectItem(j, "role")->valuestring, "admin");
+        cJSON_Delete(j);
+
+        (void)snprintf(body, sizeof(body), "{\"method\":\"auth\",\"requestId\":\"%s\","
+                       "\"previleges\":2,\"token\":\"1*other\",\"tokenForHttpServer\":\"4*new\","
+                       "\"result\":true,\"resultCode\":0}", req.match_id);
+        refresh_reply("kioskadmin", body, &r);
+        assert_int_equal(r.outcome, APILOGIN_OK);
+        assert_string_equal(r.token, "1*tok");            /* kept until logout */
+        assert_int_equal(r.expires_at, 1234567890);        /* inherited lifetime */
+        assert_string_equal(r.extra[0].key, "tokenForHttpServer");
+        assert_string_equal(r.extra[0].value, "4*new");
+        apilogin_result_clear(&r);
+
+        /* The device forgot the token: a refusal, not a retry. */
+        (void)snprintf(body, sizeof(body), "{\"method\":\"auth\",\"requestId\":\"%s\","
+                       "\"result\":false,\"resultCode\":8}", req.match_id);
+        refresh_reply("kioskadmin", body, &r);
+        assert_int_equal(r.outcome, APILOGIN_AUTH_ERR);
+        apilogin_result_clear(&r);
+        /* No tokenForHttpServer: nothing renewed, retried later. */
+        (void)snprintf(body, sizeof(body), "{\"method\":\"auth\",\"requestId\":\"%s\","
+                       "\"previleges\":2,\"token\":\"1*tok\",\"result\":true,"
+                       "\"resultCode\":0}", req.match_id);
+        refresh_reply("kioskadmin", body, &r);
+        assert_int_equal(r.outcome, APILOGIN_UNAVAIL);
+        assert_null(r.token);
+        apilogin_result_clear(&r);
+        apilogin_http_req_clear(&req);
+
+        /* A name no longer in the map, or no token: nothing is sent. */
+        c.user = "stranger";
+        assert_int_equal(drv()->refresh_request(&room, &c, &req), -ENOENT);
+        c.user = "kiosk";
+        c.token = "";
+        assert_int_equal(drv()->refresh_request(&room, &c, &req), -EINVAL);
+        assert_null(req.body);
 }
 
 static void test_drv_request_refusals(void **state)
@@ -1278,6 +1346,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ping_flood, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_empty_text, setup, teardown),
                 cmocka_unit_test(test_drv_request),
+                cmocka_unit_test(test_drv_refresh),
                 cmocka_unit_test(test_drv_request_refusals),
                 cmocka_unit_test(test_drv_result_codes),
                 cmocka_unit_test(test_drv_success),
