@@ -16,9 +16,11 @@
 #include "keyring.h"
 #include "loop.h"
 #include "macro.h"
+#include "offline.h"
 #include "refresh.h"
 #include "secure.h"
 #include "server.h"
+#include "sessions.h"
 #include "tokenfile.h"
 #include "ws.h"
 
@@ -261,6 +263,8 @@ static void retry_later(struct refresh_job *j, const char *why, long retry_after
         j->rf->failed++;
         if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000 > wait)
                 wait = (uint64_t)retry_after_s * 1000;
+        if (j->u->offline && wait > REFRESH_OFFLINE_RETRY_MAX_MS)
+                wait = REFRESH_OFFLINE_RETRY_MAX_MS; /* notice soon that an API is back */
         if (!j->warned)
                 dlog_warn("Failed to renew the token of %s at provider %s: %s; retrying in %.1f s",
                           j->u->name, j->u->tok.provider, why, (double)wait / 1000);
@@ -389,6 +393,10 @@ static void on_timer(void *userdata)
         }
         if (j->rf->d->stopping)
                 return;
+        if (j->u->offline) {
+                begin(j, HOW_RELOGIN); /* an offline session waits for its token */
+                return;
+        }
         p = job_provider(j->rf, j->u);
         how = choose(j->rf, p, j->u);
         if (how == HOW_NONE) {
@@ -450,6 +458,20 @@ static bool apply_refresh(struct apilogin_token *t, struct apilogin_result *res)
         return true;
 }
 
+/* An offline session's background login succeeded: it has a token now, and the secret
+ * leaves the keyring unless the provider renews by re-login. */
+static void online_again(struct refresh_job *j)
+{
+        struct user_state *u = j->u;
+
+        u->has_token = true;
+        u->offline = false;
+        if (!refresh_wants_secret(j->rf->d->cfg, &u->tok))
+                (void)keyring_remove(j->rf->kr, u->name);
+        dlog_info("Logged %s in at provider %s in the background: its offline session(s) have "
+                  "a token now", u->name, u->tok.provider);
+}
+
 /* A re-login's new token replaces the old one wholesale. */
 static int apply_relogin(struct refresh_job *j, struct apilogin_result *res)
 {
@@ -461,6 +483,8 @@ static int apply_relogin(struct refresh_job *j, struct apilogin_result *res)
         token_clear(&j->u->tok);
         j->u->tok = t;
         (void)keyring_touch(j->rf->kr, j->u->name, KEYRING_MAX_AGE_S);
+        if (j->u->offline)
+                online_again(j);
         return 0;
 }
 
@@ -497,6 +521,27 @@ static void succeeded(struct refresh_job *j, struct apilogin_result *res)
         (void)refresh_plan(rf, u, REFRESH_AGAIN);
 }
 
+/* on_remote_revoke: a definite "revoked", "disabled" or "wrong password" in the
+ * background. A refused password or a disabled account also loses its offline verifier.
+ * Ending the sessions only signals their leaders, so j and its user stay valid here. */
+static void remote_revoked(struct refresh_job *j, const struct apilogin_result *res,
+                           const char *why)
+{
+        enum apilogin_outcome o = res->outcome;
+        int r;
+
+        if (o != APILOGIN_AUTH_ERR && o != APILOGIN_ACCT_EXPIRED && o != APILOGIN_PERM_DENIED)
+                return;
+        if (j->how == HOW_RELOGIN || o == APILOGIN_ACCT_EXPIRED) {
+                r = offline_delete(j->rf->d->cfg->state_dir, j->u->name);
+                if (r < 0)
+                        dlog_warn("Failed to delete the offline verifier of %s: %s, ignoring",
+                                  j->u->name, strerror(-r));
+        }
+        if (j->rf->d->sessions)
+                sessions_remote_revoked(j->rf->d->sessions, j->u->name, why);
+}
+
 /* A definite "no": re-login where that is possible and was not just tried, else the end. */
 static void refused(struct refresh_job *j, const struct apilogin_result *res)
 {
@@ -516,7 +561,9 @@ static void refused(struct refresh_job *j, const struct apilogin_result *res)
         if (j->how == HOW_RELOGIN)
                 (void)keyring_remove(j->rf->kr, j->u->name);
         job_release(j);
-        mark_expired(j, why);
+        remote_revoked(j, res, why);
+        if (!j->u->offline)
+                mark_expired(j, why);
 }
 
 static void on_outcome(struct refresh_job *j, struct apilogin_result *res, const char *detail)
@@ -645,6 +692,11 @@ int refresh_plan(struct refresh *rf, struct user_state *u, enum refresh_why why)
         if (why != REFRESH_AGAIN) {
                 j->failures = 0;
                 j->warned = false;
+        }
+        if (u->offline && !u->has_token) {
+                /* No token yet: log in in the background, soon, then with backoff. */
+                job_arm(j, ACT_RENEW, (int64_t)refresh_backoff_ms(j->failures + 1, rnd(rf)));
+                return 0;
         }
         if (!u->has_token || u->tok.expired)
                 return 0;

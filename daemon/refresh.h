@@ -46,6 +46,7 @@
 #define REFRESH_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define REFRESH_SPREAD_MAX_MS (30 * 1000) /* overdue renewals at start: spread this wide */
 #define REFRESH_SLACK_MS 250 /* timers due this close together fire together */
+#define REFRESH_OFFLINE_RETRY_MAX_MS (30 * 1000) /* offline sessions: longest backoff */
 
 struct apilogind;
 struct keyring;

@@ -295,6 +295,9 @@ static void do_status(struct server *s, char *buf, size_t n)
                  users_count(s->d->users), st.sessions, st.users, st.pending,
                  logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
                  st.logouts, s->n_clients, lockout_size(s->d->lockout));
+        text_add(buf, n, &pos, "offline: %s; %zu user(s) in offline sessions; %llu offline "
+                 "login(s) since start\n", cfg->offline_login ? "on" : "off (per provider)",
+                 st.offline, (unsigned long long)st.offline_logins);
 }
 
 static void do_users(struct server *s, char *buf, size_t n)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct pending {
         uint32_t uid;
         struct apilogin_token tok;
         char *secret;       /* for re-login (refresh_wants_secret), else NULL */
+        bool offline;       /* an offline login: no token, tok.provider only, secret kept */
         struct loop_timer expiry;
 };
 
@@ -55,6 +57,7 @@ struct sessions {
         struct refresh *rf;
         struct pidwatch *pw;
         bool loaded;            /* the records have been loaded */
+        uint64_t offline_logins; /* since start */
 };
 
 #define LIST_UNLINK(head, x)                           \
@@ -315,6 +318,37 @@ int sessions_keep_secret(struct sessions *s, const char *user, const char *secre
         return p->secret ? 0 : -ENOMEM;
 }
 
+int sessions_set_pending_offline(struct sessions *s, const char *user, uint32_t uid,
+                                 const char *provider, const char *secret)
+{
+        struct pending *p = calloc(1, sizeof(*p)), *old;
+        int r;
+
+        if (!p || !(p->user = strdup(user)) || !(p->tok.provider = strdup(provider)) ||
+            !(p->secret = strdup(secret))) {
+                if (p) {
+                        free(p->user);
+                        free(p->tok.provider);
+                }
+                free(p);
+                return -ENOMEM;
+        }
+        p->s = s;
+        p->uid = uid;
+        p->offline = true;
+        s->offline_logins++;
+        loop_timer_init(&p->expiry, pending_expired, p);
+        old = pending_find(s, user);
+        if (old)
+                pending_drop(old);
+        LIST_PUSH(s->pending, p);
+        s->n_pending++;
+        r = loop_timer_set(s->d->loop, &p->expiry, apilogin_now_ms() + SESSIONS_PENDING_MS);
+        if (r < 0)
+                pending_drop(p);
+        return r;
+}
+
 size_t sessions_flush_pending(struct sessions *s)
 {
         size_t n = 0;
@@ -390,6 +424,24 @@ static void keep_secret(struct sessions *s, const struct user_state *u, const ch
                           "ignoring", secret ? "store" : "remove", u->name, strerror(-r));
 }
 
+/* An offline login's session: no token until an API is reachable again; the secret waits
+ * in the kernel keyring for the background login (refresh.h). A user who has a token
+ * (another session logged in online) keeps it. */
+static bool adopt_offline(struct sessions *s, struct user_state *u, struct pending *p)
+{
+        if (!u->has_token) {
+                free(u->tok.provider);
+                u->tok.provider = TAKE_PTR(p->tok.provider);
+                u->offline = true;
+                if (!s->kr)
+                        dlog_warn("No kernel keyring: the offline session of %s stays offline "
+                                  "until its next login", u->name);
+                keep_secret(s, u, p->secret);
+        }
+        pending_free(p);
+        return !u->has_token;
+}
+
 /* The pending login (if any) becomes u's current token; the one it replaces is revoked.
  * Returns whether there was one. */
 static bool adopt_pending(struct sessions *s, struct user_state *u)
@@ -398,12 +450,15 @@ static bool adopt_pending(struct sessions *s, struct user_state *u)
 
         if (!p)
                 return false;
+        if (p->offline)
+                return adopt_offline(s, u, p);
         if (u->has_token && !same_token(u, &p->tok))
                 logout_token(s, u->name, &u->tok);
         token_clear(&u->tok);
         u->tok = p->tok;
         p->tok = (struct apilogin_token){ 0 };
         u->has_token = true;
+        u->offline = false;
         keep_secret(s, u, p->secret);
         pending_free(p);
         return true;
@@ -429,7 +484,7 @@ static void write_token_files(struct sessions *s, const struct user_state *u,
 {
         int r;
 
-        if (!u->has_token)
+        if (!u->has_token && !u->offline)
                 return;
         r = tokenfile_write(s->d->cfg, u, ret->token_file, sizeof(ret->token_file));
         if (r < 0) {
@@ -587,6 +642,51 @@ static void leader_died(void *userdata, uint32_t pid)
         }
 }
 
+/* ---- online again, revoked ------------------------------------------------------------ */
+
+void sessions_online_again(struct sessions *s, const char *user)
+{
+        struct user_state *u = user_find(s, user, NULL);
+        int r;
+
+        if (!u || !u->offline || !pending_find(s, user))
+                return; /* no offline session: the token waits for its OPEN */
+        refresh_stop(s->rf, u);
+        (void)adopt_pending(s, u);
+        user_save(s, u);
+        r = tokenfile_update(s->d->cfg, u);
+        if (r < 0)
+                dlog_err("Failed to write the token file of %s: %s", u->name, strerror(-r));
+        dlog_info("Offline session(s) of %s got a token: the online check answered", u->name);
+        (void)refresh_plan(s->rf, u, REFRESH_NEW);
+}
+
+/* Signal the leader of x, unless its pid now names another process. */
+static void signal_leader(const struct user_state *u, const struct apilogin_session *x)
+{
+        if (!x->pid || (x->pid_start && pidwatch_start_time(x->pid) != x->pid_start))
+                return;
+        if (kill((pid_t)x->pid, SIGTERM) < 0)
+                dlog_warn("Failed to signal the leader pid %u of a session of %s: %s, ignoring",
+                          x->pid, u->name, strerror(errno));
+}
+
+void sessions_remote_revoked(struct sessions *s, const char *user, const char *why)
+{
+        struct user_state *u = user_find(s, user, NULL);
+        struct pending *p = pending_find(s, user);
+        bool end = s->d->cfg->on_remote_revoke == APILOGIN_REVOKE_END_SESSION;
+
+        if (p)
+                pending_drop(p);
+        dlog_warn("Remote revoke of %s: %s; %s", user, why,
+                  !u || u->n_sess == 0 ? "no session on this host"
+                  : end ? "ending its sessions on this host (on_remote_revoke = end_session)"
+                        : "its sessions go on (on_remote_revoke = log)");
+        for (size_t k = 0; end && u && k < u->n_sess; k++)
+                signal_leader(u, &u->sess[k]);
+}
+
 /* ---- reports -------------------------------------------------------------------------- */
 
 void sessions_report(const struct sessions *s, char *buf, size_t n)
@@ -610,7 +710,8 @@ void sessions_report(const struct sessions *s, char *buf, size_t n)
                         w = snprintf(buf + pos, n - pos, "%s %u %s %s %s %s %u %s %s\n",
                                      u->name, u->uid, x->id, x->service, x->tty ? x->tty : "-",
                                      x->rhost ? x->rhost : "-", x->pid, when,
-                                     u->has_token ? u->tok.provider : "-");
+                                     u->has_token ? u->tok.provider
+                                     : u->offline ? "(offline)" : "-");
                         if (w < 0 || (size_t)w >= n - pos) {
                                 buf[pos] = '\0';
                                 if (n - pos > 16)
@@ -630,10 +731,13 @@ void sessions_stats(const struct sessions *s, struct sessions_stats *ret)
         *ret = (struct sessions_stats){ .users = s->n_u, .pending = s->n_pending,
                                         .logouts = s->n_logouts, .renewing = rs.in_flight,
                                         .renewed = rs.renewed, .renew_failed = rs.failed,
-                                        .expired = rs.expired };
+                                        .expired = rs.expired,
+                                        .offline_logins = s->offline_logins };
         pidwatch_count(s->pw, &ret->leaders, &ret->leader_pidfds);
-        for (size_t i = 0; i < s->n_u; i++)
+        for (size_t i = 0; i < s->n_u; i++) {
                 ret->sessions += s->u[i]->n_sess;
+                ret->offline += s->u[i]->offline;
+        }
 }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
@@ -680,7 +784,7 @@ static void load_cb(void *userdata, struct user_state *u)
                 }
                 user_save(s, u);
         }
-        if (!u->has_token)
+        if (!u->has_token && !u->offline)
                 return;
         /* The daemon may have died between two writes: make the files match the record. */
         (void)tokenfile_tidy(s->d->cfg, u->uid);
