@@ -166,9 +166,11 @@ int offline_save(const char *state_dir, const char *user, const char *provider,
         r = dir_of(state_dir, priv, sizeof(priv), dir, sizeof(dir));
         r = r ?: offline_hash(secret, OFFLINE_COST, v.hash, sizeof(v.hash));
         r = r ?: offline_format(&v, text, sizeof(text));
-        r = r ?: apilogin_mkdir_owned(priv, 0700, 0, 0);
-        r = r ?: apilogin_mkdir_owned(dir, 0700, 0, 0);
-        r = r ?: apilogin_write_atomic(dir, user, text, strlen(text), 0600, 0, 0);
+        /* Owner: the daemon's (root); (uid_t)-1 keeps it, so unit tests run as anyone. */
+        r = r ?: apilogin_mkdir_owned(priv, 0700, (uid_t)-1, (gid_t)-1);
+        r = r ?: apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
+        r = r ?: apilogin_write_atomic(dir, user, text, strlen(text), 0600, (uid_t)-1,
+                                       (gid_t)-1);
         return r;
 }
 
