@@ -16,11 +16,9 @@
 #include "keyring.h"
 #include "loop.h"
 #include "macro.h"
-#include "offline.h"
 #include "refresh.h"
 #include "secure.h"
 #include "server.h"
-#include "sessions.h"
 #include "tokenfile.h"
 #include "ws.h"
 
@@ -42,6 +40,8 @@ struct refresh {
         uint64_t rnd_state;
         size_t jobs, in_flight;
         uint64_t renewed, failed, expired;
+        refresh_revoke_fn revoke_fn;  /* on_remote_revoke (sessions.c); may be NULL */
+        void *revoke_data;
 };
 
 struct refresh_job {
@@ -528,18 +528,12 @@ static void remote_revoked(struct refresh_job *j, const struct apilogin_result *
                            const char *why)
 {
         enum apilogin_outcome o = res->outcome;
-        int r;
 
         if (o != APILOGIN_AUTH_ERR && o != APILOGIN_ACCT_EXPIRED && o != APILOGIN_PERM_DENIED)
                 return;
-        if (j->how == HOW_RELOGIN || o == APILOGIN_ACCT_EXPIRED) {
-                r = offline_delete(j->rf->d->cfg->state_dir, j->u->name);
-                if (r < 0)
-                        dlog_warn("Failed to delete the offline verifier of %s: %s, ignoring",
-                                  j->u->name, strerror(-r));
-        }
-        if (j->rf->d->sessions)
-                sessions_remote_revoked(j->rf->d->sessions, j->u->name, why);
+        if (j->rf->revoke_fn)
+                j->rf->revoke_fn(j->rf->revoke_data, j->u->name,
+                                 j->how == HOW_RELOGIN || o == APILOGIN_ACCT_EXPIRED, why);
 }
 
 /* A definite "no": re-login where that is possible and was not just tried, else the end. */
@@ -729,6 +723,12 @@ void refresh_stop(struct refresh *rf, struct user_state *u)
         free(j);
         u->job = NULL;
         rf->jobs--;
+}
+
+void refresh_set_revoke(struct refresh *rf, refresh_revoke_fn fn, void *userdata)
+{
+        rf->revoke_fn = fn;
+        rf->revoke_data = userdata;
 }
 
 void refresh_stats(const struct refresh *rf, struct refresh_stats *ret)

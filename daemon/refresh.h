@@ -86,6 +86,14 @@ void refresh_stop(struct refresh *rf, struct user_state *u);
  * or a keep-alive token, which needs it to log in again once its session has died. */
 bool refresh_wants_secret(const struct apilogin_config *cfg, const struct apilogin_token *t);
 
+/* Called when a background refresh, keep-alive or re-login of user gets a definite
+ * "revoked", "disabled" or "wrong password" (on_remote_revoke): password_judged when the
+ * answer was about the password or the account (the offline verifier goes too); why is
+ * the log text. j and the user stay valid: the callee may only signal session leaders. */
+typedef void (*refresh_revoke_fn)(void *userdata, const char *user, bool password_judged,
+                                  const char *why);
+void refresh_set_revoke(struct refresh *rf, refresh_revoke_fn fn, void *userdata);
+
 void refresh_stats(const struct refresh *rf, struct refresh_stats *ret);
 
 /* The pure scheduling rules, for tests. rnd is a number in [0, 1).

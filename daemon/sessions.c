@@ -19,6 +19,7 @@
 #include "keyring.h"
 #include "loop.h"
 #include "macro.h"
+#include "offline.h"
 #include "pidwatch.h"
 #include "refresh.h"
 #include "secure.h"
@@ -687,6 +688,21 @@ void sessions_remote_revoked(struct sessions *s, const char *user, const char *w
                 signal_leader(u, &u->sess[k]);
 }
 
+/* refresh.c's on_remote_revoke hook. */
+static void on_revoked(void *userdata, const char *user, bool password_judged, const char *why)
+{
+        struct sessions *s = userdata;
+        int r;
+
+        if (password_judged) {
+                r = offline_delete(s->d->cfg->state_dir, user);
+                if (r < 0)
+                        dlog_warn("Failed to delete the offline verifier of %s: %s, ignoring",
+                                  user, strerror(-r));
+        }
+        sessions_remote_revoked(s, user, why);
+}
+
 /* ---- reports -------------------------------------------------------------------------- */
 
 void sessions_report(const struct sessions *s, char *buf, size_t n)
@@ -807,6 +823,8 @@ static int open_parts(struct sessions *s)
                           "renew = relogin, and token_login sessions that die, will not be "
                           "renewed by re-login", strerror(-r));
         r = refresh_new(s->d, s->kr, &s->rf);
+        if (r == 0)
+                refresh_set_revoke(s->rf, on_revoked, s);
         r = r ?: pidwatch_new(s->d->loop, leader_died, s, &s->pw);
         return r;
 }
