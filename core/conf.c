@@ -78,7 +78,7 @@ struct key_def {
         bool unbuilt;                 /* accepted with a warning, feature not built yet */
 };
 
-enum { N_GKEYS = 20, N_PKEYS = 10 };
+enum { N_GKEYS = 22, N_PKEYS = 11 };
 enum { GK_PROVIDERS = 0 }; /* index in global_keys */
 
 struct parser {
@@ -421,6 +421,50 @@ static int parse_lockout_user(struct parser *p, const struct key_def *k, void *o
         return 0;
 }
 
+/* offline_after: a duration of at most timeout's range, or 0/off (no budget). */
+static int parse_offline_after(struct parser *p, const struct key_def *k, void *obj,
+                               const char *v)
+{
+        uint64_t s = 0;
+        int r;
+
+        if (strcmp(v, "0") == 0 || strcmp(v, "off") == 0) {
+                ((struct apilogin_config *)obj)->offline_after_ms = 0;
+                return 0;
+        }
+        r = parse_duration_in(p, k->name, v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &s);
+        if (r < 0)
+                return r;
+        ((struct apilogin_config *)obj)->offline_after_ms = s * 1000;
+        return 0;
+}
+
+static int parse_on_revoke(struct parser *p, const struct key_def *k, void *obj, const char *v)
+{
+        struct apilogin_config *c = obj;
+
+        if (strcmp(v, "log") == 0)
+                c->on_remote_revoke = APILOGIN_REVOKE_LOG;
+        else if (strcmp(v, "end_session") == 0)
+                c->on_remote_revoke = APILOGIN_REVOKE_END_SESSION;
+        else
+                return fail(p, p->lineno, k->name,
+                            "invalid value '%.80s' (use log or end_session)", v);
+        return 0;
+}
+
+/* A provider's own offline_login overrides [global]'s. */
+static int parse_prov_offline(struct parser *p, const struct key_def *k, void *obj,
+                              const char *v)
+{
+        struct apilogin_provider_cfg *pc = obj;
+
+        if (!parse_bool_word(v, &pc->offline_login))
+                return fail(p, p->lineno, k->name, "invalid boolean '%.80s' (use yes or no)", v);
+        pc->offline_login_set = true;
+        return 0;
+}
+
 /* "A-B": decimal, 1000 <= A < B <= 2^31-2 (2^31-1 and up are special to the kernel and
  * to 16/32-bit confusions). */
 static int parse_uid_range(struct parser *p, const struct key_def *k, void *obj, const char *v)
@@ -574,10 +618,10 @@ static const struct key_def global_keys[N_GKEYS] = {
           .tok_ok = login_name_ok, .what = "user name", .append = true },
         { .name = "allow_local_users", .parse = parse_bool, .off = GOFF(allow_local_users) },
         { .name = "timeout", .parse = parse_timeout },
-        { .name = "offline_login", .parse = parse_bool, .off = GOFF(offline_login),
-          .unbuilt = true },
-        { .name = "offline_max_age", .parse = parse_age, .off = GOFF(offline_max_age_s),
-          .unbuilt = true },
+        { .name = "offline_login", .parse = parse_bool, .off = GOFF(offline_login) },
+        { .name = "offline_max_age", .parse = parse_age, .off = GOFF(offline_max_age_s) },
+        { .name = "offline_after", .parse = parse_offline_after },
+        { .name = "on_remote_revoke", .parse = parse_on_revoke },
         { .name = "lockout", .parse = parse_lockout },
         { .name = "lockout_user", .parse = parse_lockout_user },
         { .name = "first_login_from", .parse = parse_list, .off = GOFF(first_login_from),
@@ -601,7 +645,8 @@ enum {
         PK_OPERATE,
         PK_DOMAIN,
         PK_RENEW,
-        PK_USERS
+        PK_USERS,
+        PK_OFFLINE
 };
 
 static const struct key_def provider_keys[N_PKEYS] = {
@@ -626,6 +671,8 @@ static const struct key_def provider_keys[N_PKEYS] = {
         [PK_USERS] = { .name = "users", .parse = parse_ws_users,
                        .what = "NAME:ROLE with role admin or user", .append = true,
                        .types = TYPE_BIT(APILOGIN_PT_WS_AUTH) },
+        [PK_OFFLINE] = { .name = "offline_login", .parse = parse_prov_offline,
+                         .types = ALL_TYPES },
 };
 
 /* ---- the inih handler ------------------------------------------------------------------ */
@@ -1165,4 +1212,10 @@ bool apilogin_strv_contains(const struct apilogin_strv *v, const char *name)
                 if (strcmp(v->v[i], name) == 0)
                         return true;
         return false;
+}
+
+bool apilogin_config_offline(const struct apilogin_config *cfg,
+                             const struct apilogin_provider_cfg *p)
+{
+        return p && p->offline_login_set ? p->offline_login : cfg->offline_login;
 }

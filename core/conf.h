@@ -28,6 +28,12 @@ enum apilogin_renew {
         APILOGIN_RENEW_RELOGIN,
 };
 
+/* What a definite "revoked/disabled/wrong password" from a background check does. */
+enum apilogin_on_revoke {
+        APILOGIN_REVOKE_LOG,         /* log it at warning level (default) */
+        APILOGIN_REVOKE_END_SESSION, /* and end the user's sessions on this host */
+};
+
 /* A "name:value" pair from lists such as users = kiosk:user or role_groups = admin:sudo. */
 struct apilogin_pair {
         char *key;
@@ -52,6 +58,8 @@ struct apilogin_provider_cfg {
         enum apilogin_renew renew;
         struct apilogin_pair *users; /* ws_auth: local login name -> role */
         size_t n_users;
+        bool offline_login_set; /* offline_login given in this section: it overrides */
+        bool offline_login;     /* [global]'s for this provider */
         int line;              /* line of the [provider] header, for messages */
 };
 
@@ -69,6 +77,8 @@ struct apilogin_config {
         uint64_t timeout_ms;              /* default 10s */
         bool offline_login;               /* default no */
         uint64_t offline_max_age_s;       /* default 3d */
+        uint64_t offline_after_ms;        /* login-latency budget; default 0 = off */
+        enum apilogin_on_revoke on_remote_revoke; /* default log */
         unsigned lockout_max;             /* default 5; 0 = lockout off */
         uint64_t lockout_window_s;        /* default 15m */
         bool lockout_user_set;            /* lockout_user given; else LOCKOUT_USER_FACTOR x */
@@ -102,6 +112,10 @@ const struct apilogin_provider_cfg *apilogin_config_provider(const struct apilog
 /* Name of a provider type ("login_check", ...), and the reverse (-EINVAL if unknown). */
 const char *apilogin_ptype_name(enum apilogin_ptype t);
 int apilogin_ptype_from_name(const char *s);
+
+/* Whether offline login is on for provider p: its own offline_login, else [global]'s. */
+bool apilogin_config_offline(const struct apilogin_config *cfg,
+                             const struct apilogin_provider_cfg *p);
 
 /* True when name is in v (exact match). */
 bool apilogin_strv_contains(const struct apilogin_strv *v, const char *name);

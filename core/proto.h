@@ -31,11 +31,13 @@
  *                  asked for. A non-root caller gets USER_UNKNOWN for every name but its
  *                  own remote name.
  *   AUTH    user R, secret R, service R, tty O, rhost O, provider O
- *           reply: outcome, message (user-facing, short), uid (on success)
+ *           reply: outcome, message (user-facing, short), uid and session (on success:
+ *                  a handle naming this login, for the OPEN of the same transaction)
  *   ACCT    user R, service R
  *           reply: outcome (OK, IGNORE for users apilogin does not manage, ACCT_EXPIRED,
  *                  PERM_DENIED)
- *   OPEN    user R, service R, pid R (session leader), tty O, rhost O
+ *   OPEN    user R, service R, pid R (session leader), tty O, rhost O, session O (the
+ *           AUTH reply's handle; without it the daemon matches the AUTH caller's process)
  *           reply: outcome, session (opaque id), token_file (path), uid
  *   CLOSE   user R, session O, pid O
  *           reply: outcome

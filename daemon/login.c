@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "names.h"
+#include "offline.h"
 #include "secure.h"
 #include "server.h"
 #include "sessions.h"
@@ -63,7 +64,18 @@ struct login {
         struct apilogin_result res;
         char *answered;                   /* endpoint that answered, without query */
         char detail[96];                  /* our own reason, for the log line */
+        struct offline_job *ojob;         /* a verifier check in flight (offline login) */
+        bool ojob_final;                  /* ... deciding the login: every API unreachable */
+        struct loop_timer budget;         /* offline_after */
+        bool offline_answered;            /* succeeded offline; the online check goes on */
 };
+
+static void offline_release(struct login *l);
+static void offline_after_finish(struct login *l, enum apilogin_outcome o);
+static void offline_on_answer(struct login *l);
+static bool offline_start_check(struct login *l, bool final);
+static void offline_arm_budget(struct login *l);
+static void on_budget(void *userdata);
 
 /* ---- the log line and the end of a login ------------------------------------------------ */
 
@@ -92,6 +104,7 @@ static void login_free(struct login *l)
                 apilogin_http_cancel(ls->d->http, l->xfer);
         apilogin_ws_cancel(l->ws);
         loop_timer_stop(ls->d->loop, &l->guard);
+        offline_release(l);
         if (l->prev)
                 l->prev->next = l->next;
         else
@@ -173,6 +186,7 @@ static void finish(struct login *l, enum apilogin_outcome o)
                 o = record_success(l, &rep.uid, rep.session);
         else if (o == APILOGIN_AUTH_ERR)
                 count_failure(l);
+        offline_after_finish(l, o);
         log_login(l, o);
         if (l->client) {
                 rep.outcome = o;
@@ -180,6 +194,13 @@ static void finish(struct login *l, enum apilogin_outcome o)
                 server_reply(l->client, &rep);
         }
         login_free(l);
+}
+
+/* Every provider unreachable: an offline decision when a verifier may give one. */
+static void finish_unavail(struct login *l)
+{
+        if (!offline_start_check(l, true))
+                finish(l, APILOGIN_UNAVAIL);
 }
 
 /* ---- talking to the providers ---------------------------------------------------------- */
@@ -277,14 +298,17 @@ static bool run(struct login *l)
                         /* No provider knew the name: nothing was sent anywhere. */
                         bool unknown = l->n_prov > 0 && l->n_unknown == l->n_prov;
 
-                        if (unknown)
+                        if (unknown) {
                                 snprintf(l->detail, sizeof(l->detail), "not in a users map");
-                        finish(l, unknown ? APILOGIN_USER_UNKNOWN : APILOGIN_UNAVAIL);
+                                finish(l, APILOGIN_USER_UNKNOWN);
+                        } else {
+                                finish_unavail(l);
+                        }
                         return false;
                 }
                 if (apilogin_now_ms() >= l->deadline_ms) {
                         snprintf(l->detail, sizeof(l->detail), "timeout");
-                        finish(l, APILOGIN_UNAVAIL);
+                        finish_unavail(l);
                         return false;
                 }
                 r = send_step(l);
@@ -352,6 +376,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
         }
         l->detail[0] = '\0';
         l->provider_said = true;
+        offline_on_answer(l);
         finish(l, l->res.outcome);
 }
 
@@ -359,8 +384,10 @@ static void on_guard(void *userdata)
 {
         struct login *l = userdata;
 
+        if (l->ojob && l->ojob_final)
+                return; /* the offline decision is being made */
         snprintf(l->detail, sizeof(l->detail), "timeout");
-        finish(l, APILOGIN_UNAVAIL);
+        finish_unavail(l);
 }
 
 /* ---- local checks ------------------------------------------------------------------------ */
@@ -502,6 +529,196 @@ static int pick_providers(struct login *l, const char *wanted)
         return 0;
 }
 
+/* ---- offline login (offline_login, offline_after; see offline.h) --------------------- */
+
+/* Whether a verifier accepted by provider name may decide this login: the provider is one
+ * this login asks, and offline login is on for it. */
+static bool offline_allowed(const struct login *l, const char *name)
+{
+        for (size_t i = 0; i < l->n_prov; i++)
+                if ((!name || strcmp(l->prov[i]->name, name) == 0) &&
+                    apilogin_config_offline(l->cfgbox->cfg, l->prov[i]))
+                        return true;
+        return false;
+}
+
+static void offline_release(struct login *l)
+{
+        loop_timer_stop(l->ls->d->loop, &l->budget);
+        offline_job_cancel(l->ojob);
+        l->ojob = NULL;
+}
+
+static void on_saved(void *userdata, int r, const char *provider)
+{
+        char *user = userdata;
+
+        (void)provider;
+        if (r < 0)
+                dlog_warn("Failed to save the offline verifier of %s: %s, ignoring", user,
+                          strerror(-r));
+        free(user);
+}
+
+/* After an online success: keep a fresh verifier (in a worker: the hash is slow). */
+static void offline_save_verifier(struct login *l)
+{
+        const struct apilogin_provider_cfg *p = l->prov[l->pi];
+        char *user;
+        int r;
+
+        if (!apilogin_config_offline(l->cfgbox->cfg, p) || !(user = strdup(l->user)))
+                return;
+        r = offline_job_start(l->ls->d->loop, OFFLINE_OP_SAVE, l->cfgbox->cfg->state_dir, l->user,
+                              p->name, l->secret, 0, on_saved, user, NULL);
+        if (r < 0)
+                on_saved(user, r, NULL);
+}
+
+/* A definite answer: "wrong password" and "disabled" also delete the user's verifier. */
+static void offline_on_answer(struct login *l)
+{
+        int r;
+
+        if (l->res.outcome != APILOGIN_AUTH_ERR && l->res.outcome != APILOGIN_ACCT_EXPIRED)
+                return;
+        r = offline_delete(l->cfgbox->cfg->state_dir, l->user);
+        if (r < 0)
+                dlog_warn("Failed to delete the offline verifier of %s: %s, ignoring", l->user,
+                          strerror(-r));
+}
+
+/* The end of a login that was answered offline already, or of any online success. */
+static void offline_after_finish(struct login *l, enum apilogin_outcome o)
+{
+        struct sessions *s = l->ls->d->sessions;
+
+        if (o == APILOGIN_OK) {
+                offline_save_verifier(l);
+                if (l->offline_answered)
+                        sessions_online_again(s, l->user);
+        } else if (l->offline_answered &&
+                   (o == APILOGIN_AUTH_ERR || o == APILOGIN_ACCT_EXPIRED)) {
+                sessions_remote_revoked(s, l->user, o == APILOGIN_AUTH_ERR
+                                                            ? "the API refused its password"
+                                                            : "the API says it is disabled");
+        }
+}
+
+/* A verifier matched: the user is logged in offline, its session has no token until an
+ * API is reachable again. Replies; false (nothing sent) when that cannot be done. */
+static bool offline_reply(struct login *l, const char *provider)
+{
+        struct apilogind *d = l->ls->d;
+        const struct apilogin_user *u = users_find(d->users, l->user);
+        struct srv_reply rep = { .outcome = APILOGIN_OK, .has_uid = true };
+        int r;
+
+        if (!u) {
+                snprintf(l->detail, sizeof(l->detail), "offline: not in the users table");
+                return false;
+        }
+        rep.uid = u->uid;
+        r = l->lkey ? lockout_reset(d->lockout, l->lkey, l->rhost) : 0;
+        if (r < 0)
+                dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
+        r = sessions_set_pending_offline(d->sessions, l->user, u->uid, provider, l->secret,
+                                         l->peer_pid, rep.session);
+        if (r < 0)
+                dlog_warn("Failed to keep the offline login of %s for its session: %s, ignoring",
+                          l->user, strerror(-r));
+        snprintf(l->detail, sizeof(l->detail), "offline login (verifier of provider %s)%s",
+                 provider, l->ojob_final ? "" : ", online check goes on");
+        log_login(l, APILOGIN_OK);
+        l->offline_answered = true;
+        if (l->client)
+                server_reply(l->client, &rep);
+        l->client = NULL;
+        return true;
+}
+
+static const char *offline_why(int r)
+{
+        switch (r) {
+        case -ENOENT: return "offline: no verifier";
+        case -ESTALE: return "offline: last online login older than offline_max_age";
+        case -EBADMSG: return "offline: verifier file corrupt";
+        case -EACCES: return "offline: wrong secret";
+        default: return "offline: verifier unusable";
+        }
+}
+
+static void on_checked(void *userdata, int r, const char *provider)
+{
+        struct login *l = userdata;
+        bool final = l->ojob_final;
+
+        l->ojob = NULL;
+        if (r == -EBADMSG)
+                dlog_warn("Refusing the corrupt offline verifier of %s", l->user);
+        else if (r < 0 && r != -ENOENT && r != -ESTALE && r != -EACCES)
+                dlog_warn("Failed to check the offline verifier of %s: %s", l->user,
+                          strerror(-r));
+        if (r == 0 && !offline_allowed(l, provider))
+                r = -EPERM;
+        if (!final) {
+                /* The budget ran out: only a match answers; else the APIs still may. */
+                if (r == 0)
+                        (void)offline_reply(l, provider);
+                return;
+        }
+        if (r == 0 && offline_reply(l, provider)) {
+                login_free(l);
+                return;
+        }
+        if (r < 0)
+                snprintf(l->detail, sizeof(l->detail), "%s", offline_why(r));
+        finish(l, r == -EACCES ? APILOGIN_AUTH_ERR : APILOGIN_UNAVAIL);
+}
+
+/* Start checking the verifier: final (every API unreachable: the check decides) or at the
+ * budget (a match answers at once). Returns whether a check is under way. */
+static bool offline_start_check(struct login *l, bool final)
+{
+        const struct apilogin_config *cfg = l->cfgbox->cfg;
+        int r;
+
+        if (l->offline_answered || !offline_allowed(l, NULL))
+                return false;
+        offline_job_cancel(l->ojob);
+        l->ojob = NULL;
+        l->ojob_final = final;
+        r = offline_job_start(l->ls->d->loop, OFFLINE_OP_CHECK, cfg->state_dir, l->user, NULL,
+                              l->secret, cfg->offline_max_age_s, on_checked, l, &l->ojob);
+        if (r < 0) {
+                dlog_warn("Failed to start checking the offline verifier of %s: %s", l->user,
+                          strerror(-r));
+                return false;
+        }
+        return true;
+}
+
+static void on_budget(void *userdata)
+{
+        struct login *l = userdata;
+
+        if (!l->ojob)
+                (void)offline_start_check(l, false);
+}
+
+/* offline_after: no definite answer by then, and a verifier that matches, succeed. */
+static void offline_arm_budget(struct login *l)
+{
+        const struct apilogin_config *cfg = l->cfgbox->cfg;
+
+        if (cfg->offline_after_ms == 0 || cfg->offline_after_ms >= cfg->timeout_ms ||
+            !offline_allowed(l, NULL))
+                return;
+        if (loop_timer_set(l->ls->d->loop, &l->budget, l->start_ms + cfg->offline_after_ms) < 0)
+                dlog_warn("Failed to arm the offline_after budget of a login of %s, ignoring",
+                          l->user);
+}
+
 /* ---- entry points ------------------------------------------------------------------------- */
 
 static struct login *login_new(struct logins *ls, struct client *c, const struct apilogin_msg *req)
@@ -518,6 +735,7 @@ static struct login *login_new(struct logins *ls, struct client *c, const struct
         l->deadline_ms = l->start_ms + l->cfgbox->cfg->timeout_ms;
         l->res = (struct apilogin_result){ .outcome = APILOGIN_UNAVAIL, .retry_after = -1 };
         loop_timer_init(&l->guard, on_guard, l);
+        loop_timer_init(&l->budget, on_budget, l);
         l->next = ls->list;
         if (ls->list)
                 ls->list->prev = l;
@@ -559,6 +777,7 @@ struct login *login_start(struct logins *ls, struct client *c, const struct apil
                 finish(l, APILOGIN_SERVICE_ERR);
                 return NULL;
         }
+        offline_arm_budget(l);
         return run(l) ? l : NULL;
 }
 

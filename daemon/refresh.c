@@ -41,6 +41,8 @@ struct refresh {
         uint64_t rnd_state;
         size_t jobs, in_flight;
         uint64_t renewed, failed, expired;
+        refresh_revoke_fn revoke_fn;  /* on_remote_revoke (sessions.c); may be NULL */
+        void *revoke_data;
 };
 
 struct refresh_job {
@@ -277,6 +279,8 @@ static void retry_later(struct refresh_job *j, const char *why, long retry_after
         j->rf->failed++;
         if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000 > wait)
                 wait = (uint64_t)retry_after_s * 1000;
+        if (j->u->offline && wait > REFRESH_OFFLINE_RETRY_MAX_MS)
+                wait = REFRESH_OFFLINE_RETRY_MAX_MS; /* notice soon that an API is back */
         if (!j->warned)
                 dlog_warn("Failed to renew the token of %s at provider %s: %s; retrying in %.1f s",
                           j->u->name, j->u->tok.provider, why, (double)wait / 1000);
@@ -408,6 +412,10 @@ static void on_timer(void *userdata)
         }
         if (j->rf->d->stopping)
                 return;
+        if (j->u->offline) {
+                begin(j, HOW_RELOGIN); /* an offline session waits for its token */
+                return;
+        }
         p = job_provider(j->rf, j->u);
         how = choose(j->rf, p, j->u);
         if (how == HOW_NONE) {
@@ -469,6 +477,20 @@ static bool apply_refresh(struct apilogin_token *t, struct apilogin_result *res)
         return true;
 }
 
+/* An offline session's background login succeeded: it has a token now, and the secret
+ * leaves the keyring unless the provider renews by re-login. */
+static void online_again(struct refresh_job *j)
+{
+        struct user_state *u = j->u;
+
+        u->has_token = true;
+        u->offline = false;
+        if (!refresh_wants_secret(j->rf->d->cfg, &u->tok))
+                (void)keyring_remove(j->rf->kr, u->name);
+        dlog_info("Logged %s in at provider %s in the background: its offline session(s) have "
+                  "a token now", u->name, u->tok.provider);
+}
+
 /* A re-login's new token replaces the old one wholesale. */
 static int apply_relogin(struct refresh_job *j, struct apilogin_result *res)
 {
@@ -480,6 +502,8 @@ static int apply_relogin(struct refresh_job *j, struct apilogin_result *res)
         token_clear(&j->u->tok);
         j->u->tok = t;
         (void)keyring_touch(j->rf->kr, j->u->name, KEYRING_MAX_AGE_S);
+        if (j->u->offline)
+                online_again(j);
         return 0;
 }
 
@@ -516,6 +540,21 @@ static void succeeded(struct refresh_job *j, struct apilogin_result *res)
         (void)refresh_plan(rf, u, REFRESH_AGAIN);
 }
 
+/* on_remote_revoke: a definite "revoked", "disabled" or "wrong password" in the
+ * background. A refused password or a disabled account also loses its offline verifier.
+ * Ending the sessions only signals their leaders, so j and its user stay valid here. */
+static void remote_revoked(struct refresh_job *j, const struct apilogin_result *res,
+                           const char *why)
+{
+        enum apilogin_outcome o = res->outcome;
+
+        if (o != APILOGIN_AUTH_ERR && o != APILOGIN_ACCT_EXPIRED && o != APILOGIN_PERM_DENIED)
+                return;
+        if (j->rf->revoke_fn)
+                j->rf->revoke_fn(j->rf->revoke_data, j->u->name,
+                                 j->how == HOW_RELOGIN || o == APILOGIN_ACCT_EXPIRED, why);
+}
+
 /* A definite "no": re-login where that is possible and was not just tried, else the end. */
 static void refused(struct refresh_job *j, const struct apilogin_result *res)
 {
@@ -535,7 +574,9 @@ static void refused(struct refresh_job *j, const struct apilogin_result *res)
         if (j->how == HOW_RELOGIN)
                 (void)keyring_remove(j->rf->kr, j->u->name);
         job_release(j);
-        mark_expired(j, why);
+        remote_revoked(j, res, why);
+        if (!j->u->offline)
+                mark_expired(j, why);
 }
 
 static void on_outcome(struct refresh_job *j, struct apilogin_result *res, const char *detail)
@@ -679,6 +720,11 @@ int refresh_plan(struct refresh *rf, struct user_state *u, enum refresh_why why)
                 j->failures = 0;
                 j->warned = false;
         }
+        if (u->offline && !u->has_token) {
+                /* No token yet: log in in the background, soon, then with backoff. */
+                job_arm(j, ACT_RENEW, (int64_t)refresh_backoff_ms(j->failures + 1, rnd(rf)));
+                return 0;
+        }
         if (!u->has_token || u->tok.expired)
                 return 0;
         if (why == REFRESH_NEW)
@@ -712,6 +758,12 @@ void refresh_stop(struct refresh *rf, struct user_state *u)
         free(j);
         u->job = NULL;
         rf->jobs--;
+}
+
+void refresh_set_revoke(struct refresh *rf, refresh_revoke_fn fn, void *userdata)
+{
+        rf->revoke_fn = fn;
+        rf->revoke_data = userdata;
 }
 
 void refresh_stats(const struct refresh *rf, struct refresh_stats *ret)

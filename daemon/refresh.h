@@ -55,6 +55,7 @@
 #define REFRESH_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define REFRESH_SPREAD_MAX_MS (30 * 1000) /* overdue renewals at start: spread this wide */
 #define REFRESH_SLACK_MS 250 /* timers due this close together fire together */
+#define REFRESH_OFFLINE_RETRY_MAX_MS (30 * 1000) /* offline sessions: longest backoff */
 
 struct apilogind;
 struct keyring;
@@ -93,6 +94,14 @@ void refresh_stop(struct refresh *rf, struct user_state *u);
 /* Whether the login that issued t must leave its secret in the keyring: renew = relogin,
  * or a keep-alive token, which needs it to log in again once its session has died. */
 bool refresh_wants_secret(const struct apilogin_config *cfg, const struct apilogin_token *t);
+
+/* Called when a background refresh, keep-alive or re-login of user gets a definite
+ * "revoked", "disabled" or "wrong password" (on_remote_revoke): password_judged when the
+ * answer was about the password or the account (the offline verifier goes too); why is
+ * the log text. j and the user stay valid: the callee may only signal session leaders. */
+typedef void (*refresh_revoke_fn)(void *userdata, const char *user, bool password_judged,
+                                  const char *why);
+void refresh_set_revoke(struct refresh *rf, refresh_revoke_fn fn, void *userdata);
 
 void refresh_stats(const struct refresh *rf, struct refresh_stats *ret);
 

@@ -332,6 +332,9 @@ static void do_status(struct server *s, char *buf, size_t n)
                  logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
                  st.logouts, s->n_clients, root_max, nonroot_max, ADMIT_UID_CONNS,
                  lockout_size(s->d->lockout));
+        text_add(buf, n, &pos, "offline: %s; %zu user(s) in offline sessions; %llu offline "
+                 "login(s) since start\n", cfg->offline_login ? "on" : "off (per provider)",
+                 st.offline, (unsigned long long)st.offline_logins);
 }
 
 static void do_users(struct server *s, char *buf, size_t n)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "keyring.h"
 #include "loop.h"
 #include "macro.h"
+#include "offline.h"
 #include "pidwatch.h"
 #include "refresh.h"
 #include "secure.h"
@@ -32,6 +34,7 @@ struct pending {
         uint32_t uid;
         struct apilogin_token tok;
         char *secret;       /* for re-login (refresh_wants_secret), else NULL */
+        bool offline;       /* an offline login: no token, tok.provider only, secret kept */
         struct loop_timer expiry;
         uint32_t pid, ppid; /* the AUTH caller and its parent (0: unknown) */
         char handle[SESSION_ID_LEN + 1]; /* given to the AUTH caller */
@@ -57,6 +60,7 @@ struct sessions {
         struct refresh *rf;
         struct pidwatch *pw;
         bool loaded;            /* the records have been loaded */
+        uint64_t offline_logins; /* since start */
 };
 
 #define LIST_UNLINK(head, x)                           \
@@ -233,6 +237,15 @@ static void user_save(struct sessions *s, const struct user_state *u)
 
 /* ---- pending logins ------------------------------------------------------------------- */
 
+/* A pending login not (or no longer) on the list: its secret is wiped. */
+static void pending_discard(struct pending *p)
+{
+        token_clear(&p->tok);
+        apilogin_erase_free(p->secret);
+        free(p->user);
+        free(p);
+}
+
 static void pending_free(struct pending *p)
 {
         struct sessions *s = p->s;
@@ -240,10 +253,7 @@ static void pending_free(struct pending *p)
         loop_timer_stop(s->d->loop, &p->expiry);
         LIST_UNLINK(s->pending, p);
         s->n_pending--;
-        token_clear(&p->tok);
-        apilogin_erase_free(p->secret);
-        free(p->user);
-        free(p);
+        pending_discard(p);
 }
 
 static bool same_token(const struct user_state *u, const struct apilogin_token *t)
@@ -301,31 +311,30 @@ static uint32_t parent_of(uint32_t pid)
         return ppid;
 }
 
-int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
-                         struct apilogin_result *res, const char *provider, const char *endpoint,
-                         uint32_t peer_pid, char *ret_handle)
+/* Queue p (filled in by the caller) as user's pending login, for the OPEN of the AUTH
+ * caller peer_pid: it gets a fresh handle, written to ret_handle, unless it replaces an
+ * offline answer to the same caller (the online check finished before the OPEN), whose
+ * handle that caller already holds. Takes p, also on failure. */
+static int pending_push(struct sessions *s, struct pending *p, uint32_t peer_pid,
+                        char *ret_handle)
 {
-        struct pending *p = calloc(1, sizeof(*p)), *old;
-        int r;
+        struct pending *old = pending_find(s, p->user);
+        int r = 0;
 
-        if (!p || !(p->user = strdup(user))) {
-                free(p);
-                return -ENOMEM;
-        }
-        r = new_session_id(p->handle);
-        r = r ?: token_from_result(&p->tok, res, provider, endpoint);
+        if (old && old->offline && !p->offline && old->pid == peer_pid && peer_pid)
+                memcpy(p->handle, old->handle, sizeof(p->handle));
+        else
+                r = new_session_id(p->handle);
         if (r < 0) {
-                free(p->user);
-                free(p);
+                pending_discard(p);
                 return r;
         }
         p->s = s;
-        p->uid = uid;
         p->pid = peer_pid;
         p->ppid = parent_of(peer_pid);
-        memcpy(ret_handle, p->handle, sizeof(p->handle));
+        if (ret_handle)
+                memcpy(ret_handle, p->handle, sizeof(p->handle));
         loop_timer_init(&p->expiry, pending_expired, p);
-        old = pending_find(s, user);
         if (old)
                 pending_drop(old);
         LIST_PUSH(s->pending, p);
@@ -334,6 +343,26 @@ int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
         if (r < 0)
                 pending_drop(p);
         return r;
+}
+
+int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
+                         struct apilogin_result *res, const char *provider, const char *endpoint,
+                         uint32_t peer_pid, char *ret_handle)
+{
+        struct pending *p = calloc(1, sizeof(*p));
+        int r;
+
+        if (!p || !(p->user = strdup(user))) {
+                free(p);
+                return -ENOMEM;
+        }
+        p->uid = uid;
+        r = token_from_result(&p->tok, res, provider, endpoint);
+        if (r < 0) {
+                pending_discard(p);
+                return r;
+        }
+        return pending_push(s, p, peer_pid, ret_handle);
 }
 
 int sessions_keep_secret(struct sessions *s, const char *user, const char *secret)
@@ -345,6 +374,24 @@ int sessions_keep_secret(struct sessions *s, const char *user, const char *secre
         apilogin_erase_free(p->secret);
         p->secret = strdup(secret);
         return p->secret ? 0 : -ENOMEM;
+}
+
+int sessions_set_pending_offline(struct sessions *s, const char *user, uint32_t uid,
+                                 const char *provider, const char *secret, uint32_t peer_pid,
+                                 char *ret_handle)
+{
+        struct pending *p = calloc(1, sizeof(*p));
+
+        if (!p || !(p->user = strdup(user)) || !(p->tok.provider = strdup(provider)) ||
+            !(p->secret = strdup(secret))) {
+                if (p)
+                        pending_discard(p);
+                return -ENOMEM;
+        }
+        p->uid = uid;
+        p->offline = true;
+        s->offline_logins++;
+        return pending_push(s, p, peer_pid, ret_handle);
 }
 
 size_t sessions_flush_pending(struct sessions *s)
@@ -431,14 +478,33 @@ static bool pending_is_ours(const struct pending *p, const struct apilogin_msg *
         return peer_pid == p->pid || (p->ppid > 1 && peer_pid == p->ppid);
 }
 
-/* The pending login (if any, and if this transaction's) becomes u's current token; the one
- * it replaces is revoked. Returns whether there was one. */
+/* An offline login's session: no token until an API is reachable again; the secret waits
+ * in the kernel keyring for the background login (refresh.h). A user who has a token
+ * (another session logged in online) keeps it. */
+static bool adopt_offline(struct sessions *s, struct user_state *u, struct pending *p)
+{
+        if (!u->has_token) {
+                free(u->tok.provider);
+                u->tok.provider = TAKE_PTR(p->tok.provider);
+                u->offline = true;
+                if (!s->kr)
+                        dlog_warn("No kernel keyring: the offline session of %s stays offline "
+                                  "until its next login", u->name);
+                keep_secret(s, u, p->secret);
+        }
+        pending_free(p);
+        return !u->has_token;
+}
+
+/* The pending login (if any, and if this transaction's: req from peer_pid, or req NULL when
+ * the daemon itself adopts it) becomes u's current token; the one it replaces is revoked.
+ * Returns whether there was one. */
 static bool adopt_pending(struct sessions *s, struct user_state *u, const struct apilogin_msg *req,
                           uint32_t peer_pid)
 {
         struct pending *p = pending_find(s, u->name);
 
-        if (p && !pending_is_ours(p, req, peer_pid)) {
+        if (p && req && !pending_is_ours(p, req, peer_pid)) {
                 dlog_auth(LOG_NOTICE, "session of %s opened by pid %u without the token of the "
                           "login pid %u made: not the same PAM transaction", u->name, peer_pid,
                           p->pid);
@@ -446,12 +512,15 @@ static bool adopt_pending(struct sessions *s, struct user_state *u, const struct
         }
         if (!p)
                 return false;
+        if (p->offline)
+                return adopt_offline(s, u, p);
         if (u->has_token && !same_token(u, &p->tok))
                 logout_token(s, u->name, &u->tok);
         token_clear(&u->tok);
         u->tok = p->tok;
         p->tok = (struct apilogin_token){ 0 };
         u->has_token = true;
+        u->offline = false;
         keep_secret(s, u, p->secret);
         pending_free(p);
         return true;
@@ -477,7 +546,7 @@ static void write_token_files(struct sessions *s, const struct user_state *u,
 {
         int r;
 
-        if (!u->has_token)
+        if (!u->has_token && !u->offline)
                 return;
         r = tokenfile_write(s->d->cfg, u, ret->token_file, sizeof(ret->token_file));
         if (r < 0) {
@@ -635,6 +704,66 @@ static void leader_died(void *userdata, uint32_t pid)
         }
 }
 
+/* ---- online again, revoked ------------------------------------------------------------ */
+
+void sessions_online_again(struct sessions *s, const char *user)
+{
+        struct user_state *u = user_find(s, user, NULL);
+        int r;
+
+        if (!u || !u->offline || !pending_find(s, user))
+                return; /* no offline session: the token waits for its OPEN */
+        refresh_stop(s->rf, u);
+        (void)adopt_pending(s, u, NULL, 0);
+        user_save(s, u);
+        r = tokenfile_update(s->d->cfg, u);
+        if (r < 0)
+                dlog_err("Failed to write the token file of %s: %s", u->name, strerror(-r));
+        dlog_info("Offline session(s) of %s got a token: the online check answered", u->name);
+        (void)refresh_plan(s->rf, u, REFRESH_NEW);
+}
+
+/* Signal the leader of x, unless its pid now names another process. */
+static void signal_leader(const struct user_state *u, const struct apilogin_session *x)
+{
+        if (!x->pid || (x->pid_start && pidwatch_start_time(x->pid) != x->pid_start))
+                return;
+        if (kill((pid_t)x->pid, SIGTERM) < 0)
+                dlog_warn("Failed to signal the leader pid %u of a session of %s: %s, ignoring",
+                          x->pid, u->name, strerror(errno));
+}
+
+void sessions_remote_revoked(struct sessions *s, const char *user, const char *why)
+{
+        struct user_state *u = user_find(s, user, NULL);
+        struct pending *p = pending_find(s, user);
+        bool end = s->d->cfg->on_remote_revoke == APILOGIN_REVOKE_END_SESSION;
+
+        if (p)
+                pending_drop(p);
+        dlog_warn("Remote revoke of %s: %s; %s", user, why,
+                  !u || u->n_sess == 0 ? "no session on this host"
+                  : end ? "ending its sessions on this host (on_remote_revoke = end_session)"
+                        : "its sessions go on (on_remote_revoke = log)");
+        for (size_t k = 0; end && u && k < u->n_sess; k++)
+                signal_leader(u, &u->sess[k]);
+}
+
+/* refresh.c's on_remote_revoke hook. */
+static void on_revoked(void *userdata, const char *user, bool password_judged, const char *why)
+{
+        struct sessions *s = userdata;
+        int r;
+
+        if (password_judged) {
+                r = offline_delete(s->d->cfg->state_dir, user);
+                if (r < 0)
+                        dlog_warn("Failed to delete the offline verifier of %s: %s, ignoring",
+                                  user, strerror(-r));
+        }
+        sessions_remote_revoked(s, user, why);
+}
+
 /* ---- reports -------------------------------------------------------------------------- */
 
 void sessions_report(const struct sessions *s, char *buf, size_t n)
@@ -658,7 +787,8 @@ void sessions_report(const struct sessions *s, char *buf, size_t n)
                         w = snprintf(buf + pos, n - pos, "%s %u %s %s %s %s %u %s %s\n",
                                      u->name, u->uid, x->id, x->service, x->tty ? x->tty : "-",
                                      x->rhost ? x->rhost : "-", x->pid, when,
-                                     u->has_token ? u->tok.provider : "-");
+                                     u->has_token ? u->tok.provider
+                                     : u->offline ? "(offline)" : "-");
                         if (w < 0 || (size_t)w >= n - pos) {
                                 buf[pos] = '\0';
                                 if (n - pos > 16)
@@ -678,10 +808,13 @@ void sessions_stats(const struct sessions *s, struct sessions_stats *ret)
         *ret = (struct sessions_stats){ .users = s->n_u, .pending = s->n_pending,
                                         .logouts = s->n_logouts, .renewing = rs.in_flight,
                                         .renewed = rs.renewed, .renew_failed = rs.failed,
-                                        .expired = rs.expired };
+                                        .expired = rs.expired,
+                                        .offline_logins = s->offline_logins };
         pidwatch_count(s->pw, &ret->leaders, &ret->leader_pidfds);
-        for (size_t i = 0; i < s->n_u; i++)
+        for (size_t i = 0; i < s->n_u; i++) {
                 ret->sessions += s->u[i]->n_sess;
+                ret->offline += s->u[i]->offline;
+        }
 }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
@@ -728,7 +861,7 @@ static void load_cb(void *userdata, struct user_state *u)
                 }
                 user_save(s, u);
         }
-        if (!u->has_token)
+        if (!u->has_token && !u->offline)
                 return;
         /* The daemon may have died between two writes: make the files match the record. */
         (void)tokenfile_tidy(s->d->cfg, u->uid);
@@ -751,6 +884,8 @@ static int open_parts(struct sessions *s)
                           "renew = relogin, and token_login sessions that die, will not be "
                           "renewed by re-login", strerror(-r));
         r = refresh_new(s->d, s->kr, &s->rf);
+        if (r == 0)
+                refresh_set_revoke(s->rf, on_revoked, s);
         r = r ?: pidwatch_new(s->d->loop, leader_died, s, &s->pw);
         return r;
 }

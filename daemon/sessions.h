@@ -53,6 +53,26 @@ int sessions_set_pending(struct sessions *s, const char *user, uint32_t uid,
  * is wiped from memory. Nothing is kept otherwise. 0, or -ENOMEM. */
 int sessions_keep_secret(struct sessions *s, const char *user, const char *secret);
 
+/* Stash an offline login of user (uid; a verifier of provider matched, see offline.h) for
+ * the OPEN that follows: the session gets token files that say "offline": true and no
+ * token, and secret (copied) goes to the kernel keyring for the background login that
+ * gets a token once an API is reachable (refresh.h). The handle for peer_pid's OPEN goes
+ * to ret_handle, as for sessions_set_pending. 0 or -ENOMEM. */
+int sessions_set_pending_offline(struct sessions *s, const char *user, uint32_t uid,
+                                 const char *provider, const char *secret, uint32_t peer_pid,
+                                 char *ret_handle);
+
+/* The online check of a login answered offline succeeded (its token is the pending
+ * login): an open offline session of user takes the token now (token files rewritten,
+ * "offline": false, renewal planned). Without one, the token waits for its OPEN. */
+void sessions_online_again(struct sessions *s, const char *user);
+
+/* An API gave a definite "revoked", "disabled" or "wrong password" about user in the
+ * background (why says which): logged at warning level, a pending login is dropped, and
+ * with on_remote_revoke = end_session the leaders of user's sessions get SIGTERM (their
+ * death ends the sessions through the leader watch). */
+void sessions_remote_revoked(struct sessions *s, const char *user, const char *why);
+
 /* Drop every pending login (admin FLUSH); their tokens are logged out. Returns how many. */
 size_t sessions_flush_pending(struct sessions *s);
 
@@ -81,6 +101,8 @@ struct sessions_stats {
         size_t logouts;   /* background logouts in flight */
         size_t renewing;  /* token renewals in flight */
         uint64_t renewed, renew_failed, expired; /* since start (refresh_stats) */
+        size_t offline;           /* users whose sessions are offline (no token yet) */
+        uint64_t offline_logins;  /* offline logins since start */
         unsigned leaders, leader_pidfds;         /* session leaders watched (pidwatch) */
 };
 void sessions_stats(const struct sessions *s, struct sessions_stats *ret);

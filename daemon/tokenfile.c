@@ -205,7 +205,8 @@ static const char *rfc3339(int64_t t, char *buf, size_t n)
 static bool is_reserved_key(const char *k)
 {
         static const char *const reserved[] = { "user", "uid", "provider", "token",
-                                                "expires_at", "expires", "role", "state" };
+                                                "expires_at", "expires", "role", "state",
+                                                "offline" };
 
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
                 if (strcmp(k, reserved[i]) == 0)
@@ -234,7 +235,8 @@ static char *token_json(const struct user_state *u)
              cJSON_AddNumberToObject(o, "expires_at", (double)(t->expires_at > 0 ? t->expires_at : 0)) &&
              add_str(o, "expires", rfc3339(t->expires_at, when, sizeof(when))) &&
              add_str(o, "role", t->role) &&
-             add_str(o, "state", t->expired ? "expired" : "valid");
+             add_str(o, "state", t->expired ? "expired" : "valid") &&
+             cJSON_AddBoolToObject(o, "offline", u->offline && !u->has_token);
         for (size_t i = 0; ok && i < APILOGIN_EXTRA_MAX; i++) {
                 const struct apilogin_pair *p = &t->extra[i];
 
@@ -259,8 +261,16 @@ static int write_token_files(const struct apilogin_config *cfg, const struct use
                 return dfd;
         if (!json)
                 return -ENOMEM;
-        r = write_at(dfd, "token", u->tok.token, strlen(u->tok.token), u->uid, gid, sync);
+        /* An offline session has no token yet: an empty file, so the path exists. */
+        r = write_at(dfd, "token", u->tok.token ? u->tok.token : "",
+                     u->tok.token ? strlen(u->tok.token) : 0, u->uid, gid, sync);
         return r ?: write_at(dfd, "token.json", json, strlen(json), u->uid, gid, sync);
+}
+
+/* Whether u has token files: a token, or an offline session waiting for one. */
+static bool has_files(const struct user_state *u)
+{
+        return (u->has_token && u->tok.token) || (u->offline && !u->has_token);
 }
 
 int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *u,
@@ -269,7 +279,7 @@ int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *
         char users[4096], dir[4096], path[4096];
         int r;
 
-        if (!u->has_token || !u->tok.token)
+        if (!has_files(u))
                 return -EINVAL;
         r = path_join(users, sizeof(users), cfg->run_dir, "users");
         r = r ?: uid_dir(cfg, u->uid, dir, sizeof(dir));
@@ -290,7 +300,7 @@ int tokenfile_update(const struct apilogin_config *cfg, const struct user_state 
         char dir[4096], path[4096];
         int r;
 
-        if (!u->has_token || !u->tok.token)
+        if (!has_files(u))
                 return -EINVAL;
         r = uid_dir(cfg, u->uid, dir, sizeof(dir));
         r = r ?: write_token_files(cfg, u, dir);
@@ -413,6 +423,12 @@ static cJSON *record_to_json(const struct user_state *u)
         t = u->has_token ? token_to_json(&u->tok) : cJSON_CreateNull();
         if (!t)
                 return NULL;
+        if (u->offline && !u->has_token &&
+            (!cJSON_AddBoolToObject(o, "offline", true) ||
+             !add_str(o, "offline_provider", u->tok.provider))) {
+                cJSON_Delete(t);
+                return NULL;
+        }
         cJSON_AddItemToObject(o, "token", t);
         arr = cJSON_AddArrayToObject(o, "sessions");
         if (!arr)
@@ -632,6 +648,9 @@ static int parse_record(const cJSON *o, const char *name, struct user_state *u)
         if (r == 0 && t && !cJSON_IsNull(t)) {
                 u->has_token = true;
                 r = parse_token(t, &u->tok);
+        } else if (r == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "offline"))) {
+                u->offline = true; /* no token yet: the provider of its verifier */
+                r = get_str(o, "offline_provider", true, &u->tok.provider);
         }
         return r ?: parse_sessions(cJSON_GetObjectItemCaseSensitive(o, "sessions"), u);
 }

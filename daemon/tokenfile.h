@@ -55,6 +55,8 @@ struct user_state {
         char *name;
         uint32_t uid;
         bool has_token;
+        bool offline;      /* logged in offline, no token yet: tok holds only the provider
+                              of the verifier; token.json says "offline": true */
         struct apilogin_token tok;
         struct apilogin_session *sess;
         size_t n_sess;

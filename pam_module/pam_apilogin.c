@@ -30,6 +30,7 @@
 
 #define DATA_VERDICT "apilogin_verdict"
 #define DATA_SESSION "apilogin_session"
+#define DATA_AUTH_HANDLE "apilogin_auth_handle"
 #define PASSWD_FILE "/etc/passwd"
 /* QUERY, ACCT, OPEN and CLOSE are answered by the daemon at once, from memory. */
 #define QUERY_TIMEOUT_MS 5000
@@ -205,6 +206,27 @@ static void standin_delay(void)
                 ;
 }
 
+static void cleanup_string(pam_handle_t *pamh, void *data, int error_status)
+{
+        (void)pamh;
+        (void)error_status;
+        free(data);
+}
+
+/* Keep the handle the daemon gave this transaction's AUTH, for its OPEN: the daemon hands
+ * the token only to the session of the login that got it. Where the handle does not reach
+ * the OPEN (sshd authenticates in a child process), the daemon matches the processes. */
+static void remember_auth_handle(pam_handle_t *pamh, const char *handle)
+{
+        char *h;
+
+        if (!handle)
+                return;
+        h = strdup(handle);
+        if (h && pam_set_data(pamh, DATA_AUTH_HANDLE, h, cleanup_string) != PAM_SUCCESS)
+                free(h);
+}
+
 /* Ask for the secret with the daemon's prompt and run AUTH. Returns a PAM code. */
 static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                         const struct query *q, const char *user)
@@ -235,7 +257,9 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
                 r = outcome_to_pam((int)reply.outcome);
                 if (r == PAM_IGNORE)
                         r = PAM_USER_UNKNOWN;
-                if (r != PAM_SUCCESS)
+                if (r == PAM_SUCCESS)
+                        remember_auth_handle(pamh, reply.session);
+                else
                         pam_syslog(pamh, LOG_NOTICE, "authentication failure (%s); user=%s",
                                    apilogin_outcome_name((int)reply.outcome), user);
         }
@@ -319,13 +343,6 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
         return r;
 }
 
-static void cleanup_string(pam_handle_t *pamh, void *data, int error_status)
-{
-        (void)pamh;
-        (void)error_status;
-        free(data);
-}
-
 static int export_session(pam_handle_t *pamh, const struct apilogin_msg *reply)
 {
         char env[sizeof("APILOGIN_TOKEN_FILE=") + 256];
@@ -352,6 +369,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         struct apilogin_pam_opts o;
         struct query q = {};
         const char *user = NULL;
+        const void *handle = NULL;
         int r;
 
         r = prologue(pamh, flags, argc, argv, &o, &user);
@@ -361,6 +379,8 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         if (r != PAM_SUCCESS)
                 return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
         fill_common(pamh, &o, &req, APILOGIN_REQ_OPEN, user);
+        if (pam_get_data(pamh, DATA_AUTH_HANDLE, &handle) == PAM_SUCCESS)
+                req.session = handle;
         req.has_pid = true;
         req.pid = (uint32_t)getpid();
         r = call_daemon(pamh, &o, &req, &reply, q.timeout_ms);

@@ -172,7 +172,7 @@ static void test_full(void **state)
 static void test_full_warnings(void **state)
 {
         static const char *const expect[] = {
-                "13: offline_login", "14: offline_max_age", "30: renew", "41: renew",
+                "30: renew", "41: renew",
         };
         struct apilogin_config *cfg = NULL;
         char want[512];
