@@ -504,6 +504,9 @@ static bool adopt_pending(struct sessions *s, struct user_state *u, const struct
 {
         struct pending *p = pending_find(s, u->name);
 
+        if (p && req)
+                dlog_debug("Pending login of %s: OPEN matched by %s", u->name,
+                           req->session ? "the AUTH handle" : "the AUTH caller's process");
         if (p && req && !pending_is_ours(p, req, peer_pid)) {
                 dlog_auth(LOG_NOTICE, "session of %s opened by pid %u without the token of the "
                           "login pid %u made: not the same PAM transaction", u->name, peer_pid,

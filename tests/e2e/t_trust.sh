@@ -93,6 +93,9 @@ login apilogin-test alice alice-pw-7Qx
 expect_pam "the daemon is still running and answering" "auth: Success"
 
 # --- a pending login is bound to its PAM transaction ---
+login apilogin-test alice alice-pw-7Qx auth open close
+check "the PAM module's OPEN carries its AUTH's handle" \
+        grep -q "Pending login of alice: OPEN matched by the AUTH handle" "$T/daemon.log"
 login apilogin-test alice alice-pw-7Qx auth
 login apilogin-test alice x open
 check "another process's open_session does not take the token of a login it did not make" \
