@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "http_header.h"
 #include "url.h"
 #include "macro.h"
 #include "secure.h"
@@ -174,6 +175,11 @@ static void take_cookie(struct apilogin_http_resp *r, const char *v, size_t len)
                 len = (size_t)(semi - v);
         if (len == 0 || len > COOKIE_MAX || !memchr(v, '=', len) || v[0] == '=')
                 return;
+        /* A control byte (a NUL above all: strndup would cut the value there, leaving no
+         * '=') makes no cookie we could send back. Found by tests/fuzz/fuzz_http_header. */
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                        return;
         r->set_cookie = strndup(v, len); /* on ENOMEM simply no cookie */
 }
 
@@ -198,21 +204,28 @@ static void take_retry_after(struct apilogin_http_resp *r, const char *v, size_t
                 r->retry_after = s > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : s;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+void apilogin_http_header_line(struct apilogin_http_resp *r, const char *data, size_t n)
 {
-        struct apilogin_http_xfer *x = userdata;
-        size_t n = size * nmemb, vlen;
+        size_t vlen;
         const char *v;
 
         if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
                 /* A new response (e.g. after a 1xx): forget the previous headers. */
-                x->resp.set_cookie = apilogin_erase_free(x->resp.set_cookie);
-                x->resp.retry_after = -1;
+                r->set_cookie = apilogin_erase_free(r->set_cookie);
+                r->retry_after = -1;
         } else if ((v = header_value(data, n, "Set-Cookie", &vlen))) {
-                take_cookie(&x->resp, v, vlen);
+                take_cookie(r, v, vlen);
         } else if ((v = header_value(data, n, "Retry-After", &vlen))) {
-                take_retry_after(&x->resp, v, vlen);
+                take_retry_after(r, v, vlen);
         }
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct apilogin_http_xfer *x = userdata;
+        size_t n = size * nmemb;
+
+        apilogin_http_header_line(&x->resp, data, n);
         return n;
 }
 
