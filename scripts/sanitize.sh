@@ -4,9 +4,15 @@
 # of this tree's sources: an out-of-tree build is impossible while the source tree is
 # configured in-tree), then run the unit tests and the end-to-end tests there.
 #
-#   scripts/sanitize.sh                  unit tests, then every end-to-end test
-#   scripts/sanitize.sh --unit           unit tests only
+#   scripts/sanitize.sh                  unit tests (what test.sh runs)
+#   scripts/sanitize.sh --e2e            unit tests, then every end-to-end test
 #   scripts/sanitize.sh tests/e2e/t_x.sh ...   unit tests, then only these e2e tests
+#
+# KNOWN PROBLEM (why --e2e is not the default): with the ASan runtime LD_PRELOADed into
+# every process of an e2e test, t_login_check.sh hung for an hour in
+# `curl -s .../_stats | python3 -c ...` (lib.sh refstat). Preloading only into the
+# programs that load our modules (pamtester, pam_session, getent, id, sshd, su) needs a
+# hook in tests/e2e/lib.sh; not done yet.
 #
 # How a report fails the run:
 #   - every instrumented program aborts at its first report (halt_on_error, no UBSan
@@ -27,12 +33,14 @@ out=$top/build-asan
 src=$out/src
 logs=$out/sanlogs
 
-unit_only=0
+unit_only=1
+all_e2e=0
 e2e_sel=()
 for a in "$@"; do
         case $a in
         --unit) unit_only=1 ;;
-        *) e2e_sel+=("$a") ;;
+        --e2e) unit_only=0 all_e2e=1 ;;
+        *) unit_only=0 e2e_sel+=("$a") ;;
         esac
 done
 
