@@ -622,7 +622,8 @@ static void end(struct apilogin_ws *w, int err)
         if (err == 0) {
                 resp.body = malloc(w->msg.len + 1);
                 if (resp.body) {
-                        memcpy(resp.body, w->msg.p, w->msg.len);
+                        if (w->msg.len) /* an empty reply: msg.p may be NULL */
+                                memcpy(resp.body, w->msg.p, w->msg.len);
                         resp.body[w->msg.len] = '\0';
                         resp.len = w->msg.len;
                         resp.status = APILOGIN_WS_STATUS;
