@@ -9,5 +9,11 @@ cd "$(dirname "$0")"
 echo "== unit and end-to-end tests (make check)"
 rc=0
 make -s check VERBOSE=1 || rc=$?
+# Fuzzing (~20 s per target, ~4 min) and the ASan+UBSan build's unit tests: their own
+# results print here, before the closing summary line (which counts make check's tests).
+echo "== fuzzing (scripts/fuzz.sh)"
+./scripts/fuzz.sh || rc=1
+echo "== ASan+UBSan build (scripts/sanitize.sh)"
+./scripts/sanitize.sh || rc=1
 ./scripts/summary.sh
 exit $rc

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "http_header.h"
 #include "url.h"
 #include "macro.h"
 #include "secure.h"
@@ -189,18 +190,25 @@ static void take_retry_after(struct apilogin_http_resp *r, const char *v, size_t
                 r->retry_after = s > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : s;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+void apilogin_http_header_line(struct apilogin_http_resp *r, const char *data, size_t n)
 {
-        struct apilogin_http_xfer *x = userdata;
-        size_t n = size * nmemb, vlen;
+        size_t vlen;
         const char *v;
 
         if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
                 /* A new response (e.g. after a 1xx): forget the previous headers. */
-                x->resp.retry_after = -1;
+                r->retry_after = -1;
         } else if ((v = header_value(data, n, "Retry-After", &vlen))) {
-                take_retry_after(&x->resp, v, vlen);
+                take_retry_after(r, v, vlen);
         }
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct apilogin_http_xfer *x = userdata;
+        size_t n = size * nmemb;
+
+        apilogin_http_header_line(&x->resp, data, n);
         return n;
 }
 

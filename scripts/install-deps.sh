@@ -7,7 +7,8 @@ libpam0g-dev libcurl4-openssl-dev libcjson-dev libinih-dev libcdb-dev libkeyutil
 libcrypt-dev
 libsystemd-dev libwslay-dev libmicrohttpd-dev libcmocka-dev
 pamtester openssh-server openssh-client sshpass libfaketime faketime
-curl openssl iproute2 tmux util-linux python3 procps login passwd"
+curl openssl iproute2 tmux util-linux python3 procps login passwd
+clang libclang-rt-dev llvm valgrind"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
