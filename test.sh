@@ -10,4 +10,10 @@ echo "== unit and end-to-end tests (make check)"
 rc=0
 make -s check VERBOSE=1 || rc=$?
 ./scripts/summary.sh
+# Second step: the .debs installed and used on a booted Debian bookworm (systemd-nspawn).
+# APILOGIN_SKIP_SYSTEM_TEST=1 leaves it out.
+if [ -z "${APILOGIN_SKIP_SYSTEM_TEST:-}" ]; then
+        echo "== system test: packages on a booted Debian (tests/system/run.sh)"
+        bash tests/system/run.sh || rc=1
+fi
 exit $rc

@@ -6,7 +6,8 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libpam0g-dev libcurl4-openssl-dev libcjson-dev libinih-dev libcdb-dev libkeyutils-dev
 libsystemd-dev libwslay-dev libmicrohttpd-dev libcmocka-dev
 pamtester openssh-server openssh-client sshpass libfaketime faketime
-curl iproute2 tmux util-linux python3 procps login passwd"
+curl iproute2 tmux util-linux python3 procps login passwd
+debhelper dh-nss devscripts lintian fakeroot mmdebstrap systemd-container"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
