@@ -1,0 +1,167 @@
+#!/bin/bash
+# refresh.sh: apilogind keeping N sessions' tokens fresh (default 10,000 users with
+# 60-second login_check tokens, refreshed through refresh_url) against refapi on
+# loopback, measured for a while (default 120 s) once every session is open:
+#   - refreshes per second sustained (refapi's refresh_ok counter, sampled every second:
+#     mean, min and max of the per-second counts),
+#   - the spread of refresh times: how old each token was when it was replaced (from the
+#     session records' issued_ms, snapshotted every 10 s), which the jitter spreads over
+#     75-85 % of the lifetime (45-51 s here),
+#   - daemon CPU per refresh and in % of one core (utime + stime from /proc/PID/stat),
+#   - daemon RSS (VmRSS and its peak VmHWM),
+#   - and, at the end, how many of the N tokens are fresh (state valid, expiry ahead).
+# SPREAD 0 (the default) opens every session as fast as possible, like a fleet booted at
+# once: the refreshes then come in waves that the jitter spreads over 6 s; SPREAD 60 opens
+# them evenly over a token's lifetime, the steady state of a fleet that has run a while.
+# Runs inside a private namespace like the e2e tests. Build first (./scripts/build.sh).
+# Usage: bench/refresh.sh [USERS] [SECONDS] [SPREAD]
+set -u
+cd "$(dirname "$0")/.."
+export top_builddir=${top_builddir:-$PWD}
+. tests/e2e/lib.sh
+e2e_init "$@"
+N=${1:-10000}
+DUR=${2:-120}
+SPREAD=${3:-0}
+TTL=60
+CLIENTS=4
+CLIENT=$BUILD/bench/refresh_client
+[ -x "$CLIENT" ] || { echo "Bail out! not built: $CLIENT"; exit 99; }
+
+python3 - "$N" "$TTL" "$T" <<'PY'
+import json, sys
+n, ttl, t = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+names = ["b%05d" % i for i in range(n)]
+json.dump({"token_ttl": ttl, "login_check": [
+    {"username": u, "password": "pw-" + u} for u in names]}, open(t + "/accounts.json", "w"))
+with open(t + "/users.txt", "w") as f:
+    for i, u in enumerate(names):
+        f.write("%s %d\n" % (u, 1000000 + i))
+PY
+refapi_start "$T/accounts.json"
+config_write <<'CONF'
+[global]
+providers = fleet
+lockout = off
+timeout = 10s
+uid_range = 1000000-1999999
+users_file = @T@/users.txt
+
+[provider fleet]
+type = login_check
+url = @URL@/v1/login_check
+refresh_url = @URL@/v1/token/refresh
+CONF
+DAEMON_FLAGS=--foreground daemon_start >/dev/null || exit 1
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+stat_of() { curl -s "$REFAPI_URL/_stats" | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+now() { date +%s.%N; }
+rss() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+TCK=$(getconf CLK_TCK)
+
+echo "# refresh: $N sessions (opened over ${SPREAD} s), ${TTL}-second tokens, refapi at $REFAPI_URL ($(nproc) cores)"
+per=$(((N + CLIENTS - 1) / CLIENTS))
+start=$(date +%s.%N)
+pids=()
+for c in $(seq 0 $((CLIENTS - 1))); do
+        first=$((c * per))
+        cnt=$((N - first < per ? N - first : per))
+        "$CLIENT" /run/apilogin/socket b "$first" "$cnt" "$SPREAD" > "$T/client$c.out" 2>&1 &
+        pids+=($!)
+done
+for c in $(seq 0 $((CLIENTS - 1))); do
+        wait_until 600 grep -q opened "$T/client$c.out" || { echo "Bail out! client $c"; exit 1; }
+done
+opened=$(cat "$T"/client*.out | awk '{s += $2; f += $4} END {print s " opened, " f " failed"}')
+echo "sessions: $opened in $(echo "$(date +%s.%N) - $start" | bc) s"
+
+# The measurement window.
+snap() {
+        python3 - "$1" <<'PY'
+import json, os, sys
+d = "/run/apilogin/sessions"
+out = {}
+for f in os.listdir(d):
+    if f.endswith(".json") and not f.startswith("."):
+        try:
+            out[f[:-5]] = json.load(open(os.path.join(d, f)))["token"]["issued_ms"]
+        except Exception:
+            pass
+json.dump(out, open(sys.argv[1], "w"))
+PY
+}
+k=0
+snap "$T/snap$k.json"
+[ -n "${STRACE:-}" ] && { strace -c -f -p "$DAEMON_PID" -o "$STRACE" & strace_pid=$!; }
+[ -n "${PERF:-}" ] && { perf record -F 2999 -g -p "$DAEMON_PID" -o "$T/perf.data" >/dev/null 2>&1 & perf_pid=$!; }
+t0=$(now)
+c0=$(cpu "$DAEMON_PID")
+r0=$(stat_of refresh_ok)
+f0=$(stat_of refresh_fail)
+: > "$T/rate.txt"
+prev=$r0
+for s in $(seq 1 "$DUR"); do
+        # sleep to the next whole second of the window, whatever the sampling took
+        sleep "$(echo "$t0 + $s - $(now)" | bc | sed 's/^-.*/0/')"
+        cur=$(stat_of refresh_ok)
+        echo $((cur - prev)) >> "$T/rate.txt"
+        prev=$cur
+        if [ $((s % 10)) = 0 ]; then k=$((k + 1)); snap "$T/snap$k.json"; fi
+done
+c1=$(cpu "$DAEMON_PID")
+r1=$(stat_of refresh_ok)
+f1=$(stat_of refresh_fail)
+t1=$(now)
+el=$(echo "$t1 - $t0" | bc)
+[ -n "${STRACE:-}" ] && { kill -INT "$strace_pid"; wait "$strace_pid"; echo "refreshes under strace: $((r1 - r0))" >> "$STRACE"; }
+[ -n "${PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; perf report -i "$T/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null | grep -v "^$" | head -30 > "${PERF}"; perf report -i "$T/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep -v "^$" | grep -v kernel.kallsyms | head -60 >> "${PERF}"; }
+fresh=$(python3 - "$N" <<'PY'
+import json, os, sys, time
+now, ok = time.time(), 0
+for i in range(int(sys.argv[1])):
+    p = "/run/apilogin/users/%d/token.json" % (1000000 + i)
+    try:
+        j = json.load(open(p))
+        tok = open(os.path.dirname(p) + "/token").read()
+        ok += j["state"] == "valid" and j["expires_at"] > now and j["token"] == tok
+    except Exception:
+        pass
+print(ok)
+PY
+)
+
+n=$((r1 - r0))
+echo "refreshes in $el s: $n ($(echo "scale=1; $n / $el" | bc)/s), failed: $((f1 - f0))"
+python3 - "$T/rate.txt" <<'PY'
+import statistics, sys
+r = [int(x) for x in open(sys.argv[1])]
+print("per-second refreshes: mean %.1f, stdev %.1f, min %d, max %d" %
+      (statistics.mean(r), statistics.pstdev(r), min(r), max(r)))
+PY
+python3 - "$T" "$k" "$TTL" <<'PY'
+import json, statistics, sys
+t, k, ttl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+snaps = [json.load(open("%s/snap%d.json" % (t, i))) for i in range(k + 1)]
+ages = []
+for u in snaps[0]:
+    seen = []
+    for s in snaps:
+        v = s.get(u)
+        if v and (not seen or v != seen[-1]):
+            seen.append(v)
+    ages += [(b - a) / 1000 for a, b in zip(seen, seen[1:])]
+if ages:
+    q = statistics.quantiles(ages, n=20)
+    print("token age at refresh (%d refreshes): min %.1f s, p5 %.1f, median %.1f, p95 %.1f, "
+          "max %.1f s (%.0f-%.0f %% of the %d s lifetime)" %
+          (len(ages), min(ages), q[0], statistics.median(ages), q[-1], max(ages),
+           100 * min(ages) / ttl, 100 * max(ages) / ttl, ttl))
+PY
+ticks=$((c1 - c0))
+echo "daemon CPU: $(echo "scale=3; $ticks * 100 / $TCK / $el" | bc) % of one core;" \
+     "$(echo "scale=1; $ticks * 1000000 / $TCK / ($n + 1)" | bc) us per refresh"
+echo "daemon RSS: $(($(rss "$DAEMON_PID" VmRSS) / 1024)) MB (peak $(($(rss "$DAEMON_PID" VmHWM) / 1024)) MB)"
+echo "fresh at the end: $fresh of $N tokens (state valid, expiry ahead, token.json = token)"
+echo "# target: 10,000 kept fresh with < 5 % of one core and < 50 MB RSS"
+kill "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null

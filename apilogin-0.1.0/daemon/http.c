@@ -1,0 +1,705 @@
+/* http.c: apilogind's HTTP client: one curl multi handle driven by the event loop, easy
+ * handles from a small pool, every security setting in one place (setup_easy). The multi
+ * handle owns the connection cache, so consecutive logins to one API reuse a warm TCP/TLS
+ * connection; a share handle keeps TLS sessions for when a connection had to be reopened.
+ * This file never logs: failures travel as -errno in the response. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "url.h"
+#include "macro.h"
+#include "secure.h"
+
+#define POOL_MAX 8          /* idle easy handles kept for reuse */
+#define MAX_CONNECTS 16     /* idle connections kept warm in the multi's cache */
+#define COOKIE_MAX 4096     /* longest Set-Cookie name=value we keep */
+#define RETRY_AFTER_MAX 86400L
+
+struct apilogin_http_xfer {
+        struct apilogin_http *h;
+        struct apilogin_http_xfer *prev, *next;
+        CURL *easy;
+        struct curl_slist *hdrs;          /* wiped: may hold credentials */
+        struct apilogin_http_req req;     /* kept until done: curl reads body in place */
+        struct apilogin_http_resp resp;
+        size_t cap;                       /* allocated size of resp.body */
+        bool too_big;
+        char *log_url;                    /* url without query/fragment, for resp.url */
+        apilogin_http_done_fn done;
+        apilogin_http_connected_fn connected; /* set instead of done: connect only (ws.c) */
+        void *userdata;
+};
+
+struct apilogin_http {
+        CURLM *multi;
+        CURLSH *share;
+        struct apilogin_http_xfer *xfers; /* in flight */
+        unsigned n_xfers;
+        CURL *pool[POOL_MAX];
+        unsigned n_pool;
+        struct curl_waitfd *wfds;         /* scratch for apilogin_http_poll */
+        unsigned n_wfds;
+};
+
+/* CLOCK_MONOTONIC in ms: the time base of every deadline in the daemon. */
+uint64_t apilogin_now_ms(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wipes and frees every member (all of them may hold secrets); accepts NULL. */
+void apilogin_http_req_clear(struct apilogin_http_req *req)
+{
+        if (!req)
+                return;
+        /* The URL may carry a session id (avl_evts?sid=), so it is wiped too. */
+        apilogin_erase_free(req->url);
+        free(req->content_type);
+        apilogin_freezero(req->body, req->body_len);
+        for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
+                apilogin_erase_free(req->headers[i]);
+        apilogin_erase_free(req->cookie);
+        free(req->match_id);
+        *req = (struct apilogin_http_req){ 0 };
+}
+
+/* Wipes and frees body and cookie; resets to "no response" (retry_after -1). resp->url
+ * is not owned by the response and is only forgotten. Accepts NULL. */
+void apilogin_http_resp_clear(struct apilogin_http_resp *resp)
+{
+        if (!resp)
+                return;
+        if (resp->body)
+                apilogin_freezero(resp->body, resp->len + 1);
+        apilogin_erase_free(resp->set_cookie);
+        *resp = (struct apilogin_http_resp){ .retry_after = -1 };
+}
+
+/* ---- URL policy --------------------------------------------------------------------- */
+
+/* Pure. -EINVAL: not an absolute URL we can judge; -EPERM: scheme not https/wss/http/ws, or
+ * plain http/ws to a non-loopback host without insecure_http (core/url.h decides). */
+int apilogin_http_url_allowed(const char *url, bool insecure_http)
+{
+        enum apilogin_url_verdict v;
+
+        if (!url)
+                return -EINVAL;
+        v = apilogin_url_check(url, false, insecure_http);
+        if (v == APILOGIN_URL_SCHEME)
+                v = apilogin_url_check(url, true, insecure_http);
+        switch (v) {
+        case APILOGIN_URL_OK: return 0;
+        case APILOGIN_URL_MALFORMED: return -EINVAL;
+        default: return -EPERM;
+        }
+}
+
+/* ---- one transfer --------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct apilogin_http_xfer *x = userdata;
+        struct apilogin_http_resp *r = &x->resp;
+        size_t n = size * nmemb;
+
+        if (n > APILOGIN_HTTP_BODY_MAX - r->len) {
+                x->too_big = true;
+                return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        if (r->len + n + 1 > x->cap) {
+                size_t cap = x->cap ? x->cap : 1024;
+                char *b;
+
+                while (cap < r->len + n + 1)
+                        cap *= 2;
+                if (cap > APILOGIN_HTTP_BODY_MAX + 1)
+                        cap = APILOGIN_HTTP_BODY_MAX + 1;
+                /* No realloc: the old block may hold a token and must be wiped. */
+                b = malloc(cap);
+                if (!b)
+                        return 0;
+                if (r->body)
+                        memcpy(b, r->body, r->len + 1);
+                apilogin_freezero(r->body, x->cap);
+                r->body = b;
+                x->cap = cap;
+        }
+        memcpy(r->body + r->len, data, n);
+        r->len += n;
+        r->body[r->len] = '\0';
+        return n;
+}
+
+/* Value of header line "Name: value" if name matches, trimmed, length in *ret_len. */
+static const char *header_value(const char *line, size_t n, const char *name, size_t *ret_len)
+{
+        size_t nl = strlen(name);
+        const char *v, *end = line + n;
+
+        if (n <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
+                return NULL;
+        v = line + nl + 1;
+        while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
+                           end[-1] == '\t'))
+                end--;
+        *ret_len = (size_t)(end - v);
+        return v;
+}
+
+static void take_cookie(struct apilogin_http_resp *r, const char *v, size_t len)
+{
+        const char *semi = memchr(v, ';', len);
+
+        if (r->set_cookie)
+                return; /* only the first one */
+        if (semi)
+                len = (size_t)(semi - v);
+        if (len == 0 || len > COOKIE_MAX || !memchr(v, '=', len) || v[0] == '=')
+                return;
+        r->set_cookie = strndup(v, len); /* on ENOMEM simply no cookie */
+}
+
+static void take_retry_after(struct apilogin_http_resp *r, const char *v, size_t len)
+{
+        char buf[64];
+        long s = -1;
+
+        if (len == 0 || len >= sizeof(buf))
+                return;
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        if (strspn(buf, "0123456789") == len) {
+                s = len > 6 ? RETRY_AFTER_MAX : strtol(buf, NULL, 10);
+        } else {
+                time_t t = curl_getdate(buf, NULL); /* HTTP-date form */
+
+                if (t != (time_t)-1)
+                        s = t > time(NULL) ? (long)(t - time(NULL)) : 0;
+        }
+        if (s >= 0)
+                r->retry_after = s > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : s;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct apilogin_http_xfer *x = userdata;
+        size_t n = size * nmemb, vlen;
+        const char *v;
+
+        if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+                /* A new response (e.g. after a 1xx): forget the previous headers. */
+                x->resp.set_cookie = apilogin_erase_free(x->resp.set_cookie);
+                x->resp.retry_after = -1;
+        } else if ((v = header_value(data, n, "Set-Cookie", &vlen))) {
+                take_cookie(&x->resp, v, vlen);
+        } else if ((v = header_value(data, n, "Retry-After", &vlen))) {
+                take_retry_after(&x->resp, v, vlen);
+        }
+        return n;
+}
+
+static bool has_crlf(const char *s)
+{
+        return s && strpbrk(s, "\r\n");
+}
+
+/* Append "Name: value" to the list; -ENOMEM on failure. */
+static int slist_add(struct curl_slist **l, const char *line)
+{
+        struct curl_slist *n = curl_slist_append(*l, line);
+
+        if (!n)
+                return -ENOMEM;
+        *l = n;
+        return 0;
+}
+
+static int build_headers(struct apilogin_http_xfer *x)
+{
+        char ct[256];
+        int r;
+
+        if (x->req.content_type) {
+                if ((size_t)snprintf(ct, sizeof(ct), "Content-Type: %s", x->req.content_type) >=
+                    sizeof(ct))
+                        return -EINVAL;
+                r = slist_add(&x->hdrs, ct);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++) {
+                if (!x->req.headers[i])
+                        continue;
+                if (!strchr(x->req.headers[i], ':'))
+                        return -EINVAL;
+                r = slist_add(&x->hdrs, x->req.headers[i]);
+                if (r < 0)
+                        return r;
+        }
+        return slist_add(&x->hdrs, "Expect:"); /* no 100-continue round trip */
+}
+
+static int check_req(const struct apilogin_http_req *req)
+{
+        if (!req->url || (req->body_len > 0 && !req->body) ||
+            has_crlf(req->content_type) || has_crlf(req->cookie))
+                return -EINVAL;
+        for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
+                if (has_crlf(req->headers[i]))
+                        return -EINVAL;
+        return 0;
+}
+
+/* Every curl option of a transfer, security settings included. -errno on failure. */
+static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p,
+                      bool allow_http, long timeout_ms)
+{
+        const char *protos = allow_http ? "https,http" : "https";
+        CURL *e = x->easy;
+        CURLcode c = CURLE_OK;
+
+#define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val); } while (0)
+        SET(CURLOPT_SHARE, x->h->share);
+        SET(CURLOPT_PRIVATE, x);
+        SET(CURLOPT_URL, x->req.url);
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_PROTOCOLS_STR, protos);
+        SET(CURLOPT_REDIR_PROTOCOLS_STR, protos);
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
+        SET(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+        SET(CURLOPT_TCP_KEEPALIVE, 1L);
+        SET(CURLOPT_TCP_KEEPIDLE, 30L);
+        SET(CURLOPT_TCP_KEEPINTVL, 15L);
+        SET(CURLOPT_USERAGENT, "apilogind");
+        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)APILOGIN_HTTP_BODY_MAX);
+        SET(CURLOPT_WRITEFUNCTION, on_body);
+        SET(CURLOPT_WRITEDATA, x);
+        SET(CURLOPT_HEADERFUNCTION, on_header);
+        SET(CURLOPT_HEADERDATA, x);
+        SET(CURLOPT_HTTPHEADER, x->hdrs);
+        if (p && p->ca_file)
+                SET(CURLOPT_CAINFO, p->ca_file);
+        if (x->req.cookie)
+                SET(CURLOPT_COOKIE, x->req.cookie);
+        if (x->req.post) {
+                SET(CURLOPT_POST, 1L);
+                SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);
+                SET(CURLOPT_POSTFIELDS, x->req.body ? x->req.body : "");
+        } else {
+                SET(CURLOPT_HTTPGET, 1L);
+        }
+        if (x->connected) {
+                /* The WebSocket handshake is ours to send, in HTTP/1.1: no h2 by ALPN. */
+                SET(CURLOPT_CONNECT_ONLY, 1L);
+                SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        }
+#undef SET
+        if (c == CURLE_OUT_OF_MEMORY)
+                return -ENOMEM;
+        return c == CURLE_OK ? 0 : -EINVAL;
+}
+
+static void wipe_slist(struct curl_slist *l)
+{
+        for (struct curl_slist *i = l; i; i = i->next)
+                if (i->data)
+                        apilogin_secure_erase(i->data, strlen(i->data));
+        curl_slist_free_all(l);
+}
+
+/* Give the easy handle back to the pool (or free it) and free the transfer. */
+static void xfer_free(struct apilogin_http_xfer *x)
+{
+        struct apilogin_http *h = x->h;
+
+        if (x->easy) {
+                if (h->n_pool < POOL_MAX) {
+                        curl_easy_reset(x->easy);
+                        h->pool[h->n_pool++] = x->easy;
+                } else {
+                        curl_easy_cleanup(x->easy);
+                }
+        }
+        wipe_slist(x->hdrs);
+        apilogin_http_req_clear(&x->req);
+        apilogin_http_resp_clear(&x->resp);
+        free(x->log_url);
+        free(x);
+}
+
+/* Off the list of transfers in flight; the easy handle stays in the multi. */
+static void xfer_unlist(struct apilogin_http_xfer *x)
+{
+        struct apilogin_http *h = x->h;
+
+        if (x->prev)
+                x->prev->next = x->next;
+        else
+                h->xfers = x->next;
+        if (x->next)
+                x->next->prev = x->prev;
+        h->n_xfers--;
+}
+
+static void xfer_unlink(struct apilogin_http_xfer *x)
+{
+        (void)curl_multi_remove_handle(x->h->multi, x->easy);
+        xfer_unlist(x);
+}
+
+static CURL *easy_get(struct apilogin_http *h)
+{
+        if (h->n_pool > 0)
+                return h->pool[--h->n_pool];
+        return curl_easy_init();
+}
+
+/* A transfer with its own copy of req, easy handle and headers; not yet in the multi. */
+static int xfer_new(struct apilogin_http *h, struct apilogin_http_req *req,
+                    struct apilogin_http_xfer **ret)
+{
+        struct apilogin_http_xfer *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return -ENOMEM;
+        x->h = h;
+        x->req = *req;
+        *req = (struct apilogin_http_req){ 0 };
+        x->resp.retry_after = -1;
+        x->log_url = strndup(x->req.url, strcspn(x->req.url, "?#"));
+        x->easy = easy_get(h);
+        if (!x->log_url || !x->easy) {
+                xfer_free(x);
+                return -ENOMEM;
+        }
+        x->resp.url = x->log_url;
+        *ret = x;
+        return 0;
+}
+
+/* The checks, the easy handle and its options, and the multi: what apilogin_http_start
+ * and apilogin_http_connect share. x->done or x->connected is set from cb before the
+ * transfer can run. *req is cleared either way. */
+static int xfer_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                      struct apilogin_http_req *req, uint64_t deadline_ms,
+                      const struct apilogin_http_xfer *cb, struct apilogin_http_xfer **ret_xfer)
+{
+        struct apilogin_http_xfer *x = NULL;
+        uint64_t now = apilogin_now_ms();
+        bool insecure = p && p->insecure_http;
+        int r;
+
+        r = check_req(req);
+        if (r == 0 && (strncasecmp(req->url, "http://", 7) != 0 &&
+                       strncasecmp(req->url, "https://", 8) != 0))
+                r = -EPERM; /* http(s) only here: ws:// belongs to ws.c */
+        if (r == 0)
+                r = apilogin_http_url_allowed(req->url, insecure);
+        if (r == 0 && deadline_ms <= now)
+                r = -ETIMEDOUT;
+        if (r == 0 && !cb->done && !cb->connected)
+                r = -EINVAL;
+        if (r == 0)
+                r = xfer_new(h, req, &x);
+        if (r < 0) {
+                apilogin_http_req_clear(req);
+                return r;
+        }
+        x->done = cb->done;
+        x->connected = cb->connected;
+        x->userdata = cb->userdata;
+        r = build_headers(x);
+        if (r == 0) {
+                uint64_t left = deadline_ms - now;
+
+                r = setup_easy(x, p, strncasecmp(x->req.url, "http://", 7) == 0,
+                               left > LONG_MAX ? LONG_MAX : (long)left);
+        }
+        if (r == 0 && curl_multi_add_handle(h->multi, x->easy) != CURLM_OK)
+                r = -ENOMEM;
+        if (r < 0) {
+                xfer_free(x);
+                return r;
+        }
+        x->next = h->xfers;
+        if (h->xfers)
+                h->xfers->prev = x;
+        h->xfers = x;
+        h->n_xfers++;
+        if (ret_xfer)
+                *ret_xfer = x;
+        return 0;
+}
+
+/* Refusals come back at once, before anything is sent and without a callback: -EPERM
+ * (URL policy, or a ws:// URL, which is ws.c's job), -EINVAL (bad request, a header with
+ * CR/LF), -ETIMEDOUT (deadline already passed), -ENOMEM. *req is cleared either way. */
+int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                        struct apilogin_http_req *req, uint64_t deadline_ms,
+                        apilogin_http_done_fn done, void *userdata,
+                        struct apilogin_http_xfer **ret_xfer)
+{
+        const struct apilogin_http_xfer cb = { .done = done, .userdata = userdata };
+
+        return xfer_start(h, p, req, deadline_ms, &cb, ret_xfer);
+}
+
+/* A GET transfer with CURLOPT_CONNECT_ONLY: curl resolves, connects and (https) verifies
+ * the peer asynchronously on the multi, then reports "done" with nothing sent. */
+int apilogin_http_connect(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                          const char *url, uint64_t deadline_ms,
+                          apilogin_http_connected_fn connected, void *userdata,
+                          struct apilogin_http_xfer **ret_xfer)
+{
+        const struct apilogin_http_xfer cb = { .connected = connected, .userdata = userdata };
+        struct apilogin_http_req req = { 0 };
+
+        if (!url || !connected)
+                return -EINVAL;
+        req.url = strdup(url);
+        if (!req.url)
+                return -ENOMEM;
+        return xfer_start(h, p, &req, deadline_ms, &cb, ret_xfer);
+}
+
+/* Leaving the multi closes a CONNECT_ONLY connection (curl does that itself); the handle
+ * is not pooled, so nothing of the connection can outlive this call. */
+void apilogin_http_disconnect(struct apilogin_http *h, void *easy)
+{
+        if (!h || !easy)
+                return;
+        (void)curl_multi_remove_handle(h->multi, easy);
+        curl_easy_cleanup(easy);
+}
+
+/* x must still be in flight: once its done callback has started, x is gone. */
+void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
+{
+        if (!h || !x)
+                return;
+        xfer_unlink(x);
+        xfer_free(x);
+}
+
+/* ---- completion and the poll step ------------------------------------------------------ */
+
+static bool is_tls_error(CURLcode c)
+{
+        switch (c) {
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_CLIENTCERT:
+        case CURLE_USE_SSL_FAILED:
+        case CURLE_WEIRD_SERVER_REPLY:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static int map_curl_error(const struct apilogin_http_xfer *x, CURLcode c)
+{
+        if (c == CURLE_OK)
+                return 0;
+        if (c == CURLE_OPERATION_TIMEDOUT)
+                return -ETIMEDOUT;
+        if (c == CURLE_COULDNT_CONNECT)
+                return -ECONNREFUSED;
+        if (c == CURLE_FILESIZE_EXCEEDED || (c == CURLE_WRITE_ERROR && x->too_big))
+                return -EMSGSIZE;
+        if (is_tls_error(c))
+                return -EPROTO;
+        return -EIO;
+}
+
+/* A connect-only transfer is done: hand the connected handle over (still in the multi),
+ * or report why there is none. */
+static void finish_connect(struct apilogin_http_xfer *x, CURLcode c)
+{
+        int err = map_curl_error(x, c);
+        CURL *easy = NULL;
+
+        if (err == 0) {
+                xfer_unlist(x);
+                easy = TAKE_PTR(x->easy);
+                (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        } else {
+                xfer_unlink(x);
+        }
+        x->connected(x->userdata, err, easy);
+        xfer_free(x);
+}
+
+static void finish(struct apilogin_http_xfer *x, CURLcode c)
+{
+        struct apilogin_http_resp *r = &x->resp;
+        long status = 0;
+
+        if (x->connected) {
+                finish_connect(x, c);
+                return;
+        }
+        xfer_unlink(x);
+        (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+        r->status = status;
+        r->transport_error = map_curl_error(x, c);
+        if (r->transport_error < 0) {
+                /* A cut transfer's partial body is never handed on. */
+                apilogin_freezero(r->body, x->cap);
+                r->body = NULL;
+                r->len = 0;
+        } else if (!r->body) {
+                r->body = calloc(1, 1); /* always NUL-terminated, even when empty */
+                if (!r->body)
+                        r->transport_error = -ENOMEM;
+        }
+        /* The request held the password: wipe it now, before anything else runs. */
+        wipe_slist(x->hdrs);
+        x->hdrs = NULL;
+        apilogin_http_req_clear(&x->req);
+        x->done(x->userdata, r);
+        xfer_free(x);
+}
+
+static short to_curl_events(short ev)
+{
+        return (short)(((ev & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+                       ((ev & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+                       ((ev & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+}
+
+static short from_curl_events(short ev)
+{
+        return (short)(((ev & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                       ((ev & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+                       ((ev & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+}
+
+static int ensure_wfds(struct apilogin_http *h, unsigned n)
+{
+        struct curl_waitfd *w;
+
+        if (n <= h->n_wfds)
+                return 0;
+        w = realloc(h->wfds, n * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        h->wfds = w;
+        h->n_wfds = n;
+        return 0;
+}
+
+/* A negative timeout_ms waits without limit (curl's own timers still wake it). Only
+ * POLLIN, POLLPRI and POLLOUT are reported in the extra fds' revents (curl_multi_poll
+ * folds nothing else; a hung-up socket shows as readable). Done callbacks may start or
+ * cancel other transfers, but must not free h. -ENOMEM, or -EIO when curl fails. */
+int apilogin_http_poll(struct apilogin_http *h, struct pollfd *extra, unsigned n_extra,
+                       int timeout_ms)
+{
+        struct CURLMsg *m;
+        int running, left, r;
+
+        r = ensure_wfds(h, n_extra);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n_extra; i++)
+                h->wfds[i] = (struct curl_waitfd){ .fd = extra[i].fd,
+                                                   .events = to_curl_events(extra[i].events) };
+        if (curl_multi_poll(h->multi, n_extra ? h->wfds : NULL, n_extra,
+                            timeout_ms < 0 ? INT_MAX : timeout_ms, NULL) != CURLM_OK)
+                return -EIO;
+        for (unsigned i = 0; i < n_extra; i++)
+                extra[i].revents = from_curl_events(h->wfds[i].revents);
+        if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+                return -EIO;
+        /* Read one message at a time: a done callback may start or cancel transfers. */
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+                struct apilogin_http_xfer *x = NULL;
+
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                (void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+                if (x)
+                        finish(x, m->data.result);
+        }
+        return 0;
+}
+
+/* Transfers started and neither done nor cancelled. */
+unsigned apilogin_http_in_flight(const struct apilogin_http *h)
+{
+        return h ? h->n_xfers : 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------------------- */
+
+/* The multi handle (up to MAX_CONNECTS idle connections kept warm) and a share handle
+ * for TLS sessions. curl_global_init must have run (the daemon's main does it). */
+int apilogin_http_new(struct apilogin_http **ret)
+{
+        struct apilogin_http *h = calloc(1, sizeof(*h));
+
+        if (!h)
+                return -ENOMEM;
+        h->multi = curl_multi_init();
+        h->share = curl_share_init();
+        if (!h->multi || !h->share ||
+            curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)MAX_CONNECTS) != CURLM_OK ||
+            curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+                    CURLSHE_OK) {
+                apilogin_http_free(h);
+                return -ENOMEM;
+        }
+        *ret = h;
+        return 0;
+}
+
+/* Cancels every transfer in flight (no callbacks), closes the pool; accepts NULL. */
+struct apilogin_http *apilogin_http_free(struct apilogin_http *h)
+{
+        if (!h)
+                return NULL;
+        while (h->xfers)
+                apilogin_http_cancel(h, h->xfers);
+        for (unsigned i = 0; i < h->n_pool; i++)
+                curl_easy_cleanup(h->pool[i]);
+        if (h->multi)
+                curl_multi_cleanup(h->multi);
+        if (h->share)
+                curl_share_cleanup(h->share);
+        free(h->wfds);
+        free(h);
+        return NULL;
+}

@@ -1,0 +1,104 @@
+/* http.h: every HTTP exchange of apilogind, on one curl multi handle that the event loop
+ * drives. Connections stay warm in the multi's pool between logins. Security settings are
+ * applied here and nowhere else: TLS verification always on (optional CA file), protocols
+ * limited to https (and http only for loopback hosts or insecure_http = yes), no
+ * redirects, connect and total timeouts from the deadline, response bodies capped at
+ * APILOGIN_HTTP_BODY_MAX. Request bodies and secret headers are wiped after the send. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define APILOGIN_HTTP_BODY_MAX (64 * 1024)
+#define APILOGIN_HTTP_MAX_HEADERS 4
+
+/* A request built by a provider driver. Every member is owned by the request and freed
+ * (secrets wiped) by apilogin_http_req_clear. */
+struct apilogin_http_req {
+        char *url;                 /* absolute http(s) URL */
+        bool post;                 /* POST (with body) or GET */
+        char *content_type;        /* e.g. "application/json" */
+        char *body;                /* may hold a secret: always wiped */
+        size_t body_len;
+        char *headers[APILOGIN_HTTP_MAX_HEADERS]; /* "Name: value"; wiped */
+        char *cookie;              /* "name=value" to send, or NULL; wiped */
+        char *match_id;            /* ws:// only: the requestId the reply must carry (ws.h) */
+};
+
+/* What came back. body is NUL-terminated (an extra byte past len) and is wiped on clear. */
+struct apilogin_http_resp {
+        int transport_error;  /* 0, or -ETIMEDOUT, -ECONNREFUSED, -EMSGSIZE (body over the
+                                 cap), -EPROTO (TLS/protocol), -EIO (other curl failure) */
+        long status;          /* HTTP status, 0 if none */
+        char *body;
+        size_t len;
+        char *set_cookie;     /* first "name=value" of a Set-Cookie header, or NULL */
+        long retry_after;     /* seconds from a Retry-After header, or -1 */
+        const char *url;      /* effective URL (for logs; never holds secrets) */
+};
+
+void apilogin_http_req_clear(struct apilogin_http_req *req);
+void apilogin_http_resp_clear(struct apilogin_http_resp *resp);
+
+struct apilogin_http;      /* the multi handle and its pool */
+struct apilogin_http_xfer; /* one transfer in flight */
+
+/* Called once per transfer from apilogin_http_dispatch, with the response. The callee may
+ * keep nothing from resp after returning (it is cleared right after). */
+typedef void (*apilogin_http_done_fn)(void *userdata, struct apilogin_http_resp *resp);
+
+int apilogin_http_new(struct apilogin_http **ret);
+struct apilogin_http *apilogin_http_free(struct apilogin_http *h);
+
+/* Check a URL against the rules (scheme https, or http/ws only when the host is loopback
+ * or insecure_http is set). Returns 0 or -EPERM/-EINVAL. Pure; also used by config checks. */
+int apilogin_http_url_allowed(const char *url, bool insecure_http);
+
+/* Start a transfer. Takes ownership of *req (cleared on return, success or not).
+ * deadline_ms is a CLOCK_MONOTONIC time in ms; the transfer is cut there. The provider
+ * gives ca_file and insecure_http. done is called exactly once unless cancelled.
+ * Returns 0 and the transfer in *ret_xfer (may be NULL if not wanted), or -errno. */
+int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                        struct apilogin_http_req *req, uint64_t deadline_ms,
+                        apilogin_http_done_fn done, void *userdata,
+                        struct apilogin_http_xfer **ret_xfer);
+
+/* Abort a transfer in flight; its done callback is not called. */
+void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x);
+
+/* Called once when a connect-only transfer (apilogin_http_connect) ends: error 0 and easy,
+ * the connected curl easy handle (a CURL *), or error -errno as in transport_error and easy
+ * NULL. The handle stays attached to the multi, since curl closes a CONNECT_ONLY connection
+ * when its handle leaves the multi; the callee owns it from here, uses curl_easy_send/recv
+ * on it, and must give it back with apilogin_http_disconnect. */
+typedef void (*apilogin_http_connected_fn)(void *userdata, int error, void *easy);
+
+/* Open a TCP (http://) or TLS (https://, verified as every transfer is) connection to the
+ * host of url through the multi, without sending anything: the transport of a WebSocket
+ * (ws.c maps ws:// to http:// and wss:// to https://). Same URL policy, deadline and
+ * refusals as apilogin_http_start; HTTP/1.1 only (no h2 by ALPN). connected is called
+ * exactly once unless the transfer is cancelled (apilogin_http_cancel) before. */
+int apilogin_http_connect(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
+                          const char *url, uint64_t deadline_ms,
+                          apilogin_http_connected_fn connected, void *userdata,
+                          struct apilogin_http_xfer **ret_xfer);
+
+/* Close the connection of an easy handle handed over by a connected callback and free the
+ * handle. Accepts NULL. */
+void apilogin_http_disconnect(struct apilogin_http *h, void *easy);
+
+/* For the event loop: wait on curl's sockets plus the caller's extra fds (struct pollfd
+ * array, revents filled in) for at most timeout_ms, then run curl and call the done
+ * callbacks of finished transfers. Returns 0 or -errno. */
+struct pollfd;
+int apilogin_http_poll(struct apilogin_http *h, struct pollfd *extra, unsigned n_extra,
+                       int timeout_ms);
+
+/* Number of transfers in flight. */
+unsigned apilogin_http_in_flight(const struct apilogin_http *h);
+
+/* Monotonic clock in ms, the time base of every deadline in the daemon. */
+uint64_t apilogin_now_ms(void);

@@ -1,0 +1,779 @@
+/* server.c: apilogind's Unix socket: listening, client connections, request framing, the
+ * per-request rules on peer credentials, dispatch, and the small admin requests (see
+ * server.h). Each client reads exactly one message at a time, so a request that is being
+ * handled leaves any next one in the kernel's buffer until the reply is out. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "daemon/http.h"
+#include "daemon/users.h"
+#include "dlog.h"
+#include "lockout.h"
+#include "login.h"
+#include "loop.h"
+#include "macro.h"
+#include "secure.h"
+#include "server.h"
+#include "sessions.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define LISTEN_BACKLOG 128
+#define ACCEPT_BATCH 32
+#define ACCEPT_PAUSE_MS 100   /* after EMFILE and friends */
+#define TEXT_MAX 8192         /* proto.h limit of the text tag */
+
+enum client_state {
+        C_READ,   /* waiting for (the rest of) a request */
+        C_BUSY,   /* a request is being handled */
+        C_WRITE,  /* the reply is being written */
+};
+
+struct client {
+        struct server *srv;
+        struct client *prev, *next;
+        int fd;
+        struct ucred cred;
+        enum client_state state;
+        bool closing;             /* close at the next chance (set with the timer due now) */
+        bool close_after_reply;
+        struct login *login;      /* AUTH in flight, or NULL */
+        struct loop_timer timer;  /* idle deadline, or "close now" */
+        uint32_t body_len;
+        size_t in_len, out_len, out_off;
+        uint8_t in[APILOGIN_PROTO_MAX_MSG];
+        uint8_t out[APILOGIN_PROTO_MAX_MSG];
+};
+
+struct server {
+        struct apilogind *d;
+        int fd;
+        bool listening;
+        char *created;            /* path of the socket we bound (unlinked at the end) */
+        dev_t dev;
+        ino_t ino;
+        struct client *clients;
+        unsigned n_clients;
+        struct loop_timer accept_pause;
+        struct apilogin_msg msg;  /* decoded request; wiped after each dispatch */
+};
+
+/* ---- config boxes ---------------------------------------------------------------------- */
+
+struct cfg_box *cfg_box_new(struct apilogin_config *cfg)
+{
+        struct cfg_box *b = malloc(sizeof(*b));
+
+        if (!b) {
+                apilogin_config_free(cfg);
+                return NULL;
+        }
+        *b = (struct cfg_box){ .cfg = cfg, .refs = 1 };
+        return b;
+}
+
+struct cfg_box *cfg_box_ref(struct cfg_box *b)
+{
+        b->refs++;
+        return b;
+}
+
+struct cfg_box *cfg_box_unref(struct cfg_box *b)
+{
+        if (b && --b->refs == 0) {
+                apilogin_config_free(b->cfg);
+                free(b);
+        }
+        return NULL;
+}
+
+/* ---- client lifetime ------------------------------------------------------------------- */
+
+static void client_close(struct client *c)
+{
+        struct server *s = c->srv;
+
+        login_detach(c->login);
+        loop_remove_io(s->d->loop, c->fd);
+        loop_timer_stop(s->d->loop, &c->timer);
+        (void)close(c->fd);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_clients--;
+        apilogin_freezero(c, sizeof(*c));
+}
+
+/* Close c from a place where it may still be in use: at the end of this iteration. */
+static void client_close_soon(struct client *c)
+{
+        c->closing = true;
+        (void)loop_set_events(c->srv->d->loop, c->fd, 0);
+        if (loop_timer_set(c->srv->d->loop, &c->timer, 0) < 0)
+                dlog_err("Failed to schedule the closing of a client connection");
+}
+
+static void client_idle(struct client *c)
+{
+        if (loop_timer_set(c->srv->d->loop, &c->timer, apilogin_now_ms() + SERVER_IDLE_MS) < 0)
+                client_close_soon(c);
+}
+
+static void on_client_timer(void *userdata)
+{
+        struct client *c = userdata;
+
+        if (!c->closing)
+                dlog_debug("Closing an idle client connection (uid %u, pid %d)",
+                           (unsigned)c->cred.uid, (int)c->cred.pid);
+        client_close(c);
+}
+
+/* ---- writing replies ------------------------------------------------------------------- */
+
+/* The reply is out: wait for the next request (or close). */
+static void reply_done(struct client *c)
+{
+        apilogin_secure_erase(c->out, c->out_len);
+        c->out_len = c->out_off = 0;
+        c->state = C_READ;
+        if (c->close_after_reply || c->srv->d->stopping) {
+                client_close_soon(c);
+                return;
+        }
+        (void)loop_set_events(c->srv->d->loop, c->fd, POLLIN);
+        client_idle(c);
+}
+
+static void client_flush(struct client *c)
+{
+        while (c->out_off < c->out_len) {
+                ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN) {
+                        (void)loop_set_events(c->srv->d->loop, c->fd, POLLOUT);
+                        client_idle(c);
+                        return;
+                }
+                if (n < 0) {
+                        dlog_debug("Failed to write a reply: %m");
+                        client_close_soon(c);
+                        return;
+                }
+                c->out_off += (size_t)n;
+        }
+        reply_done(c);
+}
+
+static int encode_reply(struct client *c, const struct srv_reply *r)
+{
+        static struct apilogin_msg m;
+        int len;
+
+        m = (struct apilogin_msg){
+                .type = APILOGIN_REPLY, .has_outcome = true, .outcome = r->outcome,
+                .message = r->message ? r->message : apilogin_outcome_message(r->outcome),
+                .has_uid = r->has_uid, .uid = r->uid,
+                .session = r->session[0] ? r->session : NULL,
+                .token_file = r->token_file[0] ? r->token_file : NULL,
+                .text = r->text && r->text[0] ? r->text : NULL,
+        };
+        len = apilogin_proto_encode(&m, c->out, sizeof(c->out));
+        if (len < 0) {
+                /* Cannot happen with our own limits; answer with the outcome alone. */
+                m = (struct apilogin_msg){ .type = APILOGIN_REPLY, .has_outcome = true,
+                                           .outcome = r->outcome };
+                len = apilogin_proto_encode(&m, c->out, sizeof(c->out));
+        }
+        return len;
+}
+
+void server_reply(struct client *c, const struct srv_reply *r)
+{
+        int len;
+
+        if (c->state != C_BUSY || c->closing)
+                return;
+        c->login = NULL;
+        len = encode_reply(c, r);
+        if (len < 0) {
+                client_close_soon(c);
+                return;
+        }
+        c->out_len = (size_t)len;
+        c->out_off = 0;
+        c->state = C_WRITE;
+        client_flush(c);
+}
+
+uid_t server_client_uid(const struct client *c)
+{
+        return c->cred.uid;
+}
+
+/* ---- admin and small requests ------------------------------------------------------------ */
+
+static void do_acct(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep)
+{
+        const struct apilogin_user *u = m->user ? users_find(s->d->users, m->user) : NULL;
+
+        if (!m->user)
+                rep->outcome = APILOGIN_SERVICE_ERR;
+        else if (!u)
+                rep->outcome = APILOGIN_IGNORE;
+        else if (u->disabled)
+                rep->outcome = APILOGIN_ACCT_EXPIRED;
+        else
+                rep->outcome = APILOGIN_OK;
+}
+
+/* Append to a text buffer; false (and a NUL-terminated, cut buffer) once it is full. */
+static bool text_add(char *buf, size_t n, size_t *pos, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static bool text_add(char *buf, size_t n, size_t *pos, const char *fmt, ...)
+{
+        va_list ap;
+        int w;
+
+        if (*pos >= n)
+                return false;
+        va_start(ap, fmt);
+        w = vsnprintf(buf + *pos, n - *pos, fmt, ap);
+        va_end(ap);
+        if (w < 0 || (size_t)w >= n - *pos) {
+                buf[*pos] = '\0';
+                *pos = n;
+                return false;
+        }
+        *pos += (size_t)w;
+        return true;
+}
+
+static void do_status(struct server *s, char *buf, size_t n)
+{
+        const struct apilogin_config *cfg = s->d->cfg;
+        struct sessions_stats st;
+        size_t pos = 0;
+
+        sessions_stats(s->d->sessions, &st);
+        text_add(buf, n, &pos, "apilogind %s\nconfig: %s\nproviders:", PACKAGE_VERSION,
+                 cfg->path ? cfg->path : "-");
+        for (size_t i = 0; i < cfg->providers.n; i++) {
+                const struct apilogin_provider_cfg *p =
+                        apilogin_config_provider(cfg, cfg->providers.v[i]);
+
+                text_add(buf, n, &pos, " %s (%s)", cfg->providers.v[i],
+                         p ? apilogin_ptype_name(p->type) : "?");
+        }
+        text_add(buf, n, &pos,
+                 "\nusers: %zu\nsessions: %zu (of %zu users)\npending logins: %zu\n"
+                 "logins in flight: %u\ntransfers in flight: %u\nbackground logouts: %zu\n"
+                 "clients: %u\nlockout entries: %zu\n",
+                 users_count(s->d->users), st.sessions, st.users, st.pending,
+                 logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
+                 st.logouts, s->n_clients, lockout_size(s->d->lockout));
+}
+
+static void do_users(struct server *s, char *buf, size_t n)
+{
+        size_t count = users_count(s->d->users), pos = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < count; i++) {
+                const struct apilogin_user *u = users_at(s->d->users, i);
+                time_t t = (time_t)u->last_login;
+                char when[32] = "-";
+                struct tm tm;
+
+                if (t > 0 && gmtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                if (!text_add(buf, n - 32, &pos, "%s %u %s %s%s\n", u->name, u->uid,
+                              u->gecos && u->gecos[0] ? u->gecos : "-", when,
+                              u->disabled ? " disabled" : "")) {
+                        snprintf(buf + strlen(buf), 32, "(%zu more)\n", count - i);
+                        return;
+                }
+        }
+}
+
+static void do_user_add(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep,
+                        char *buf, size_t n)
+{
+        uint32_t uid = 0;
+        int r;
+
+        if (!m->user || !login_name_is_ours(s->d->cfg, m->user)) {
+                rep->outcome = APILOGIN_USER_UNKNOWN;
+                snprintf(buf, n, "refused: not a name apilogin may manage");
+                return;
+        }
+        r = users_add(s->d->users, m->user, &uid);
+        if (r < 0) {
+                rep->outcome = APILOGIN_SERVICE_ERR;
+                snprintf(buf, n, "%s: %s", m->user,
+                         r == -EEXIST        ? "exists already"
+                         : r == -EADDRINUSE ? "its uid is held by another name (see the log)"
+                                            : strerror(-r));
+                return;
+        }
+        dlog_info("Added user %s (uid %u) on an admin request", m->user, uid);
+        rep->outcome = APILOGIN_OK;
+        rep->has_uid = true;
+        rep->uid = uid;
+        snprintf(buf, n, "added %s with uid %u", m->user, uid);
+}
+
+static void do_user_del(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep,
+                        char *buf, size_t n)
+{
+        int r = m->user ? users_remove(s->d->users, m->user) : -EINVAL;
+
+        if (r < 0) {
+                rep->outcome = r == -ENOENT ? APILOGIN_USER_UNKNOWN : APILOGIN_SERVICE_ERR;
+                snprintf(buf, n, "%s", r == -ENOENT ? "no such user" : strerror(-r));
+                return;
+        }
+        dlog_info("Removed user %s on an admin request", m->user);
+        rep->outcome = APILOGIN_OK;
+        snprintf(buf, n, "removed %s", m->user);
+}
+
+static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t n)
+{
+        size_t k = sessions_flush_pending(s->d->sessions);
+
+        dlog_info("Dropped %zu pending login(s) on an admin request", k);
+        rep->outcome = APILOGIN_OK;
+        snprintf(buf, n, "dropped %zu pending login(s)", k);
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+static bool needs_root(uint8_t type)
+{
+        return type != APILOGIN_REQ_AUTH && type != APILOGIN_REQ_PING;
+}
+
+static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
+{
+        struct server *s = c->srv;
+        struct srv_reply rep = { .outcome = APILOGIN_SERVICE_ERR };
+        static char text[TEXT_MAX + 1];
+
+        text[0] = '\0';
+        rep.text = text;
+        switch (m->type) {
+        case APILOGIN_REQ_ACCT: do_acct(s, m, &rep); break;
+        case APILOGIN_REQ_OPEN: sessions_handle_open(s->d->sessions, m, &rep); break;
+        case APILOGIN_REQ_CLOSE: sessions_handle_close(s->d->sessions, m, &rep); break;
+        case APILOGIN_REQ_PING:
+                rep.outcome = APILOGIN_OK;
+                snprintf(text, sizeof(text), "apilogind %s", PACKAGE_VERSION);
+                break;
+        case APILOGIN_REQ_STATUS:
+                rep.outcome = APILOGIN_OK;
+                do_status(s, text, sizeof(text));
+                break;
+        case APILOGIN_REQ_USERS:
+                rep.outcome = APILOGIN_OK;
+                do_users(s, text, sizeof(text));
+                break;
+        case APILOGIN_REQ_SESSIONS:
+                rep.outcome = APILOGIN_OK;
+                sessions_report(s->d->sessions, text, sizeof(text));
+                break;
+        case APILOGIN_REQ_USER_ADD: do_user_add(s, m, &rep, text, sizeof(text)); break;
+        case APILOGIN_REQ_USER_DEL: do_user_del(s, m, &rep, text, sizeof(text)); break;
+        case APILOGIN_REQ_FLUSH: do_flush(s, &rep, text, sizeof(text)); break;
+        default:
+                dlog_debug("Unknown request type %u from uid %u", m->type, (unsigned)c->cred.uid);
+                break;
+        }
+        server_reply(c, &rep);
+}
+
+static void dispatch(struct client *c, const struct apilogin_msg *m)
+{
+        dlog_debug("Request type %u from uid %u pid %d", m->type, (unsigned)c->cred.uid,
+                   (int)c->cred.pid);
+        if (needs_root(m->type) && c->cred.uid != 0) {
+                struct srv_reply rep = { .outcome = APILOGIN_PERM_DENIED,
+                                         .text = "permission denied: root only" };
+
+                dlog_warn("Refused request type %u from uid %u (pid %d): root only",
+                          m->type, (unsigned)c->cred.uid, (int)c->cred.pid);
+                server_reply(c, &rep);
+                return;
+        }
+        if (m->type == APILOGIN_REQ_AUTH)
+                c->login = login_start(c->srv->d->logins, c, m);
+        else
+                dispatch_sync(c, m);
+}
+
+/* ---- reading requests ------------------------------------------------------------------- */
+
+/* A whole message is in c->in: decode, wipe the raw bytes, dispatch. */
+static void handle_message(struct client *c)
+{
+        struct apilogin_msg *m = &c->srv->msg;
+        int r;
+
+        r = apilogin_proto_decode(c->in, c->in_len, m);
+        apilogin_secure_erase(c->in, c->in_len);
+        c->in_len = 0;
+        c->body_len = 0;
+        loop_timer_stop(c->srv->d->loop, &c->timer);
+        (void)loop_set_events(c->srv->d->loop, c->fd, 0);
+        c->state = C_BUSY;
+        if (r < 0) {
+                struct srv_reply rep = { .outcome = APILOGIN_SERVICE_ERR };
+
+                dlog_debug("Malformed request from uid %u: %s", (unsigned)c->cred.uid,
+                           strerror(-r));
+                c->close_after_reply = true;
+                server_reply(c, &rep);
+                return;
+        }
+        dispatch(c, m);
+        apilogin_proto_wipe(m);
+}
+
+/* The header is in: check it. false when the connection is to be closed or answered. */
+static bool header_ok(struct client *c)
+{
+        uint8_t type;
+        int r = apilogin_proto_header(c->in, &type, &c->body_len);
+
+        if (r == -EPROTONOSUPPORT) {
+                struct srv_reply rep = { .outcome = APILOGIN_SERVICE_ERR };
+
+                dlog_debug("Request with protocol version %u from uid %u", c->in[2],
+                           (unsigned)c->cred.uid);
+                c->state = C_BUSY;
+                c->close_after_reply = true;
+                loop_timer_stop(c->srv->d->loop, &c->timer);
+                server_reply(c, &rep);
+                return false;
+        }
+        if (r < 0) {
+                dlog_debug("Bad request header from uid %u: %s", (unsigned)c->cred.uid,
+                           strerror(-r));
+                client_close_soon(c);
+                return false;
+        }
+        return true;
+}
+
+static void client_read(struct client *c)
+{
+        for (;;) {
+                size_t need = c->in_len < APILOGIN_PROTO_HEADER
+                                      ? APILOGIN_PROTO_HEADER
+                                      : APILOGIN_PROTO_HEADER + (size_t)c->body_len;
+                ssize_t n = recv(c->fd, c->in + c->in_len, need - c->in_len, MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0) {
+                        client_close_soon(c);
+                        return;
+                }
+                c->in_len += (size_t)n;
+                if (c->in_len == APILOGIN_PROTO_HEADER && !header_ok(c))
+                        return;
+                if (c->in_len == APILOGIN_PROTO_HEADER + (size_t)c->body_len &&
+                    c->in_len >= APILOGIN_PROTO_HEADER) {
+                        handle_message(c);
+                        return;
+                }
+        }
+}
+
+static void on_client_io(void *userdata, int fd, short revents)
+{
+        struct client *c = userdata;
+
+        if (!c->closing && (revents & POLLOUT) && c->state == C_WRITE)
+                client_flush(c);
+        if (!c->closing && (revents & POLLIN) && c->state == C_READ)
+                client_read(c);
+        if (c->closing)
+                client_close(c);
+}
+
+/* ---- accepting -------------------------------------------------------------------------- */
+
+static int client_new(struct server *s, int fd)
+{
+        socklen_t len = sizeof(struct ucred);
+        struct client *c = malloc(sizeof(*c));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        *c = (struct client){ .srv = s, .fd = fd, .state = C_READ };
+        loop_timer_init(&c->timer, on_client_timer, c);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+                r = negative_errno();
+                free(c);
+                return r;
+        }
+        r = loop_add_io(s->d->loop, fd, POLLIN, on_client_io, c);
+        if (r == 0)
+                r = loop_timer_set(s->d->loop, &c->timer, apilogin_now_ms() + SERVER_IDLE_MS);
+        if (r < 0) {
+                loop_remove_io(s->d->loop, fd);
+                free(c);
+                return r;
+        }
+        c->next = s->clients;
+        if (s->clients)
+                s->clients->prev = c;
+        s->clients = c;
+        s->n_clients++;
+        return 0;
+}
+
+static void on_accept_pause(void *userdata)
+{
+        struct server *s = userdata;
+
+        if (s->listening)
+                (void)loop_set_events(s->d->loop, s->fd, POLLIN);
+}
+
+static void on_listen(void *userdata, int fd, short revents)
+{
+        struct server *s = userdata;
+
+        for (int i = 0; i < ACCEPT_BATCH && s->listening; i++) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+                if (cfd < 0 && (errno == EAGAIN || errno == EINTR))
+                        return;
+                if (cfd < 0 && errno == ECONNABORTED)
+                        continue;
+                if (cfd < 0) {
+                        dlog_warn("Failed to accept a connection: %m; pausing");
+                        (void)loop_set_events(s->d->loop, s->fd, 0);
+                        (void)loop_timer_set(s->d->loop, &s->accept_pause,
+                                             apilogin_now_ms() + ACCEPT_PAUSE_MS);
+                        return;
+                }
+                if (s->n_clients >= SERVER_MAX_CLIENTS || s->d->stopping) {
+                        dlog_debug("Too many clients (%u): closing a new connection",
+                                   s->n_clients);
+                        (void)close(cfd);
+                        continue;
+                }
+                if (client_new(s, cfd) < 0)
+                        (void)close(cfd);
+        }
+}
+
+/* ---- the listening socket ------------------------------------------------------------- */
+
+/* The socket systemd passed (exactly one unix stream socket), or -1 if none. */
+static int systemd_socket(void)
+{
+#ifdef HAVE_SYSTEMD
+        int n = sd_listen_fds(0), fd = SD_LISTEN_FDS_START;
+
+        if (n == 1 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+                int fl = fcntl(fd, F_GETFL);
+
+                (void)fcntl(fd, F_SETFL, (fl < 0 ? 0 : fl) | O_NONBLOCK);
+                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+                return fd;
+        }
+        if (n > 0)
+                dlog_warn("systemd passed %d socket(s), not one unix stream socket; ignoring", n);
+#endif
+        return -1;
+}
+
+/* Make the socket's directory (one level, 0755) when it is missing. */
+static int make_parent(const char *path)
+{
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+/* Remove a stale socket at path; refuse a live one (another daemon) or a non-socket. */
+static int remove_stale(const char *path, const struct sockaddr_un *sa)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+                return -EADDRINUSE;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+static int bind_path(struct server *s, const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        r = make_parent(path);
+        r = r ?: remove_stale(path, &sa);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return negative_errno();
+        s->created = strdup(path);
+        if (!s->created || chmod(path, 0666) < 0 || lstat(path, &st) < 0 ||
+            listen(fd, LISTEN_BACKLOG) < 0) {
+                r = s->created ? negative_errno() : -ENOMEM;
+                (void)unlink(path);
+                free(s->created);
+                s->created = NULL;
+                return r;
+        }
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        s->fd = TAKE_FD(fd);
+        return 0;
+}
+
+int server_new(struct apilogind *d, struct server **ret)
+{
+        const char *path = d->cfg->socket_path;
+        struct server *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->d = d;
+        s->fd = systemd_socket();
+        loop_timer_init(&s->accept_pause, on_accept_pause, s);
+        if (s->fd >= 0) {
+                dlog_info("Listening on the socket systemd passed");
+        } else {
+                r = bind_path(s, path);
+                if (r < 0) {
+                        dlog_err("Failed to listen on %s: %s", path,
+                                 r == -EADDRINUSE ? "another apilogind is running there"
+                                 : r == -EEXIST   ? "a file that is not a socket is in the way"
+                                                  : strerror(-r));
+                        free(s);
+                        return r;
+                }
+                dlog_info("Listening on %s", path);
+        }
+        r = loop_add_io(d->loop, s->fd, POLLIN, on_listen, s);
+        if (r < 0) {
+                server_free(s);
+                return r;
+        }
+        s->listening = true;
+        *ret = s;
+        return 0;
+}
+
+/* Unlink the socket we created, unless something else has replaced it meanwhile. */
+static void unlink_ours(struct server *s)
+{
+        struct stat st;
+
+        if (s->created && lstat(s->created, &st) == 0 && st.st_dev == s->dev &&
+            st.st_ino == s->ino)
+                (void)unlink(s->created);
+}
+
+void server_stop(struct server *s)
+{
+        struct client *c, *next;
+
+        if (!s)
+                return;
+        if (s->listening) {
+                /* New callers get "connection refused" (or wait in systemd's queue for the
+                 * next daemon) instead of hanging in a backlog nobody accepts. */
+                loop_remove_io(s->d->loop, s->fd);
+                loop_timer_stop(s->d->loop, &s->accept_pause);
+                s->listening = false;
+                (void)close(s->fd);
+                s->fd = -1;
+                unlink_ours(s);
+        }
+        for (c = s->clients; c; c = next) {
+                next = c->next;
+                if (c->state == C_READ)
+                        client_close_soon(c);
+        }
+}
+
+struct server *server_free(struct server *s)
+{
+        if (!s)
+                return NULL;
+        while (s->clients)
+                client_close(s->clients);
+        if (s->listening)
+                loop_remove_io(s->d->loop, s->fd);
+        loop_timer_stop(s->d->loop, &s->accept_pause);
+        if (s->fd >= 0)
+                (void)close(s->fd);
+        unlink_ours(s);
+        free(s->created);
+        apilogin_proto_wipe(&s->msg);
+        free(s);
+        return NULL;
+}
+
+unsigned server_clients(const struct server *s)
+{
+        return s ? s->n_clients : 0;
+}

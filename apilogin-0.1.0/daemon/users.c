@@ -1,0 +1,1024 @@
+/* users.c: apilogind's table of remote users (see users.h): an array with two open-addressing
+ * indexes (by name, by uid), loaded from the NSS cache at start and written back through
+ * cache_write.c after every change NSS can see. O(1) lookups; a cache write is O(users).
+ * Also here: the uid rule (one uid per name, never shared, never reused), role_groups and
+ * the users_file of pre-provisioned names. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cache.h"
+#include "cache_write.h"
+#include "dlog.h"
+#include "macro.h"
+#include "names.h"
+#include "proto.h"
+#include "uidhash.h"
+#include "users.h"
+
+#define LOCAL_PASSWD "/etc/passwd"
+#define LOCAL_GROUP "/etc/group"
+#define GECOS_MAX 255
+#define ROLE_MAX 255
+
+/* A removed user, a users_file pin, or a local account: a name and a uid. */
+struct removed {
+        char *name;
+        uint32_t uid;
+};
+
+struct apilogin_users {
+        const struct apilogin_config *cfg;
+        struct apilogin_user *v;
+        size_t n, cap;
+        uint32_t *by_name, *by_uid; /* slot = index + 1; 0 = empty */
+        size_t mask;                /* slots - 1 (a power of two minus one) */
+        struct removed *local;      /* accounts of the local passwd file, sorted by uid */
+        size_t n_local;
+        struct removed *removed;
+        size_t n_removed;
+        struct removed *pins;       /* uids pinned in users_file */
+        size_t n_pins;
+        uint32_t *rg_gid;           /* gid of each cfg->role_groups[i].value ... */
+        bool *rg_ok;                /* ... when that group exists */
+        bool dirty; /* the cache on disk lags behind the table (a write failed) */
+};
+
+static const char *cfg_home(const struct apilogin_config *cfg)
+{
+        return cfg->home ? cfg->home : "/home/%u";
+}
+
+static const char *cfg_shell(const struct apilogin_config *cfg)
+{
+        return cfg->shell ? cfg->shell : "/bin/bash";
+}
+
+static const char *cfg_group(const struct apilogin_config *cfg)
+{
+        return cfg->group ? cfg->group : "apilogin-users";
+}
+
+/* ---- indexes ---------------------------------------------------------------------- */
+
+static size_t name_hash(const char *s)
+{
+        uint64_t h = 14695981039346656037ULL;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return (size_t)(h ^ (h >> 32));
+}
+
+static size_t uid_hash(uint32_t uid)
+{
+        return (size_t)(uid * 2654435761u);
+}
+
+static void index_put(struct apilogin_users *u, size_t i)
+{
+        size_t s;
+
+        for (s = name_hash(u->v[i].name) & u->mask; u->by_name[s]; s = (s + 1) & u->mask)
+                ;
+        u->by_name[s] = (uint32_t)i + 1;
+        for (s = uid_hash(u->v[i].uid) & u->mask; u->by_uid[s]; s = (s + 1) & u->mask)
+                ;
+        u->by_uid[s] = (uint32_t)i + 1;
+}
+
+/* Rebuild both indexes for at least want entries at load factor <= 1/2. */
+static int index_rebuild(struct apilogin_users *u, size_t want)
+{
+        size_t slots = 64;
+        uint32_t *bn, *bu;
+
+        while (slots < 2 * want + 2)
+                slots *= 2;
+        bn = calloc(slots, sizeof(*bn));
+        bu = calloc(slots, sizeof(*bu));
+        if (!bn || !bu) {
+                free(bn);
+                free(bu);
+                return -ENOMEM;
+        }
+        free(u->by_name);
+        free(u->by_uid);
+        u->by_name = bn;
+        u->by_uid = bu;
+        u->mask = slots - 1;
+        for (size_t i = 0; i < u->n; i++)
+                index_put(u, i);
+        return 0;
+}
+
+/* Re-insert every entry into the current arrays (after a removal; no allocation). */
+static void index_reindex(struct apilogin_users *u)
+{
+        memset(u->by_name, 0, (u->mask + 1) * sizeof(*u->by_name));
+        memset(u->by_uid, 0, (u->mask + 1) * sizeof(*u->by_uid));
+        for (size_t i = 0; i < u->n; i++)
+                index_put(u, i);
+}
+
+static ssize_t find_name(const struct apilogin_users *u, const char *name)
+{
+        if (!u->by_name)
+                return -1;
+        for (size_t s = name_hash(name) & u->mask; u->by_name[s]; s = (s + 1) & u->mask)
+                if (strcmp(u->v[u->by_name[s] - 1].name, name) == 0)
+                        return u->by_name[s] - 1;
+        return -1;
+}
+
+/* The cached user holding uid, or NULL. */
+static const struct apilogin_user *uid_owner(const struct apilogin_users *u, uint32_t uid)
+{
+        if (!u->by_uid)
+                return NULL;
+        for (size_t s = uid_hash(uid) & u->mask; u->by_uid[s]; s = (s + 1) & u->mask)
+                if (u->v[u->by_uid[s] - 1].uid == uid)
+                        return &u->v[u->by_uid[s] - 1];
+        return NULL;
+}
+
+static bool uid_cached(const struct apilogin_users *u, uint32_t uid)
+{
+        return uid_owner(u, uid) != NULL;
+}
+
+/* ---- the local passwd and group files ---------------------------------------------------- */
+
+static int cmp_uid(const void *a, const void *b)
+{
+        uint32_t x = ((const struct removed *)a)->uid, y = ((const struct removed *)b)->uid;
+
+        return x < y ? -1 : x > y;
+}
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                (void)fclose(*f);
+}
+
+static void pairs_free(struct removed *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i].name);
+        free(v);
+}
+
+/* Append (name, uid) to *v (n entries, cap capacity). 0 or -ENOMEM. */
+static int pairs_push(struct removed **v, size_t *n, size_t *cap, const char *name, uint32_t uid)
+{
+        char *c = strdup(name);
+
+        if (!c)
+                return -ENOMEM;
+        if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 64;
+                struct removed *nv = realloc(*v, nc * sizeof(*nv));
+
+                if (!nv) {
+                        free(c);
+                        return -ENOMEM;
+                }
+                *v = nv;
+                *cap = nc;
+        }
+        (*v)[(*n)++] = (struct removed){ .name = c, .uid = uid };
+        return 0;
+}
+
+/* Read the accounts of path (read directly: NSS would ask ourselves) into u->local, sorted
+ * by uid. A missing file is an empty set; on failure u->local is left as it was. */
+static int load_local(struct apilogin_users *u, const char *path)
+{
+        _cleanup_(fclosep) FILE *f = NULL;
+        struct removed *v = NULL;
+        size_t n = 0, cap = 0;
+        struct passwd *pw;
+        int r = 0;
+
+        f = fopen(path, "re");
+        if (!f && errno != ENOENT)
+                return negative_errno();
+        while (f && r == 0 && (pw = fgetpwent(f)))
+                if (pw->pw_name && *pw->pw_name)
+                        r = pairs_push(&v, &n, &cap, pw->pw_name, (uint32_t)pw->pw_uid);
+        if (r < 0) {
+                pairs_free(v, n);
+                return r;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_uid);
+        pairs_free(u->local, u->n_local);
+        u->local = v;
+        u->n_local = n;
+        return 0;
+}
+
+/* The local account holding uid, or NULL. */
+static const char *uid_local(const struct apilogin_users *u, uint32_t uid)
+{
+        struct removed key = { .uid = uid }, *hit;
+
+        if (!u->n_local)
+                return NULL;
+        hit = bsearch(&key, u->local, u->n_local, sizeof(*u->local), cmp_uid);
+        return hit ? hit->name : NULL;
+}
+
+static bool name_local(const struct apilogin_users *u, const char *name)
+{
+        for (size_t i = 0; i < u->n_local; i++)
+                if (strcmp(u->local[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* The gid of group name in the local group file, read directly: 1 and *ret, 0 if absent. */
+static int local_gid(const char *name, uint32_t *ret)
+{
+        _cleanup_(fclosep) FILE *f = fopen(LOCAL_GROUP, "re");
+        struct group *g;
+
+        if (!f)
+                return errno == ENOENT ? 0 : negative_errno();
+        while ((g = fgetgrent(f)))
+                if (g->gr_name && strcmp(g->gr_name, name) == 0) {
+                        *ret = (uint32_t)g->gr_gid;
+                        return 1;
+                }
+        return 0;
+}
+
+/* Look up the group of every role_groups pair (logged once here when one is missing). */
+static int resolve_role_groups(struct apilogin_users *u)
+{
+        const struct apilogin_config *cfg = u->cfg;
+        size_t n = cfg->n_role_groups;
+        uint32_t *gid = calloc(n ? n : 1, sizeof(*gid));
+        bool *ok = calloc(n ? n : 1, sizeof(*ok));
+
+        if (!gid || !ok) {
+                free(gid);
+                free(ok);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *g = cfg->role_groups[i].value;
+                int r = local_gid(g, &gid[i]);
+
+                ok[i] = r > 0;
+                if (r <= 0)
+                        dlog_warn("role_groups: group %s %s, ignoring %s:%s", g,
+                                  r < 0 ? "cannot be looked up" : "is not in " LOCAL_GROUP,
+                                  cfg->role_groups[i].key, g);
+        }
+        free(u->rg_gid);
+        free(u->rg_ok);
+        u->rg_gid = gid;
+        u->rg_ok = ok;
+        return 0;
+}
+
+/* Whether role (one or more names separated by blanks or commas) holds want, ignoring case. */
+static bool role_has(const char *role, const char *want)
+{
+        size_t wl = strlen(want);
+
+        for (const char *p = role; p && *p;) {
+                size_t n;
+
+                p += strspn(p, ", \t");
+                n = strcspn(p, ", \t");
+                if (n == wl && n > 0 && strncasecmp(p, want, n) == 0)
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
+/* The supplementary gids role_groups gives e, into out (max entries). Returns the count. */
+static size_t user_gids(const struct apilogin_users *u, const struct apilogin_user *e,
+                        uint32_t *out, size_t max)
+{
+        const struct apilogin_config *cfg = u->cfg;
+        size_t n = 0;
+
+        for (size_t i = 0; e->role && u->rg_ok && i < cfg->n_role_groups && n < max; i++) {
+                bool dup = false;
+
+                if (!u->rg_ok[i] || !role_has(e->role, cfg->role_groups[i].key))
+                        continue;
+                for (size_t j = 0; j < n; j++)
+                        dup = dup || out[j] == u->rg_gid[i];
+                if (!dup)
+                        out[n++] = u->rg_gid[i];
+        }
+        return n;
+}
+
+/* ---- entries ------------------------------------------------------------------------ */
+
+static void user_clear(struct apilogin_user *e)
+{
+        free(e->name);
+        free(e->gecos);
+        free(e->role);
+        free(e->provider);
+}
+
+/* A copy of s fit for a cache field in *ret: no ':' or control characters, at most max
+ * bytes, not cut inside a UTF-8 sequence; NULL for NULL or "". 0 or -ENOMEM. */
+static int field_sanitize(const char *s, size_t max, char **ret)
+{
+        size_t n;
+        char *g;
+
+        *ret = NULL;
+        if (!s || !*s)
+                return 0;
+        n = strnlen(s, max + 1);
+        if (n > max)
+                for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+                        ;
+        g = strndup(s, n);
+        if (!g)
+                return -ENOMEM;
+        for (char *p = g; *p; p++)
+                if (*p == ':' || (unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        *ret = g;
+        return 0;
+}
+
+static int gecos_sanitize(const char *s, char **ret)
+{
+        return field_sanitize(s, GECOS_MAX, ret);
+}
+
+/* Set *dst to a copy of src (NULL keeps NULL). 0 or -ENOMEM. */
+static int set_str(char **dst, const char *src)
+{
+        char *c = NULL;
+
+        if (src && !(c = strdup(src)))
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
+        return 0;
+}
+
+/* Append e (taking its strings) and index it. */
+static int append(struct apilogin_users *u, struct apilogin_user *e)
+{
+        int r;
+
+        if (u->n >= UINT32_MAX - 1)
+                return -ENOSPC;
+        if (u->n == u->cap) {
+                size_t cap = u->cap ? u->cap * 2 : 64;
+                struct apilogin_user *v = realloc(u->v, cap * sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                u->v = v;
+                u->cap = cap;
+        }
+        if (!u->by_name || 2 * (u->n + 1) + 2 > u->mask + 1) {
+                r = index_rebuild(u, u->n + 1);
+                if (r < 0)
+                        return r;
+        }
+        u->v[u->n++] = *e;
+        index_put(u, u->n - 1);
+        *e = (struct apilogin_user){};
+        return 0;
+}
+
+static const struct removed *pair_find(const struct removed *v, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].name, name) == 0)
+                        return &v[i];
+        return NULL;
+}
+
+/* Who holds uid, other than name: 1 with *ret_holder and *ret_kind, or 0. */
+static int uid_holder(const struct apilogin_users *u, uint32_t uid, const char *name,
+                      const char **ret_holder, const char **ret_kind)
+{
+        const struct apilogin_user *e = uid_owner(u, uid);
+        const char *local = uid_local(u, uid);
+
+        if (e && strcmp(e->name, name) != 0) {
+                *ret_holder = e->name;
+                *ret_kind = "remote user";
+                return 1;
+        }
+        if (local) {
+                *ret_holder = local;
+                *ret_kind = "local account";
+                return 1;
+        }
+        for (size_t i = 0; i < u->n_removed; i++)
+                if (u->removed[i].uid == uid && strcmp(u->removed[i].name, name) != 0) {
+                        *ret_holder = u->removed[i].name;
+                        *ret_kind = "removed user";
+                        return 1;
+                }
+        return 0;
+}
+
+/* The uid a new name gets (users.h): its users_file pin, else the uid it had before it was
+ * removed, else the first hash attempt; refused when anyone else holds that uid. */
+static int pick_uid(const struct apilogin_users *u, const char *name, uint32_t *ret)
+{
+        const struct removed *pin = pair_find(u->pins, u->n_pins, name);
+        const struct removed *was = pair_find(u->removed, u->n_removed, name);
+        const char *holder, *kind;
+        uint32_t uid;
+
+        uid = pin   ? pin->uid
+              : was ? was->uid
+                    : apilogin_uid_hash(name, u->cfg->uid_min, u->cfg->uid_max, 0);
+        if (uid_holder(u, uid, name, &holder, &kind)) {
+                dlog_warn("Refusing user %s: uid %u is already held by %s %s; two names never "
+                          "share a uid, pin another uid for one of them in users_file",
+                          name, uid, kind, holder);
+                return -EADDRINUSE;
+        }
+        *ret = uid;
+        return 0;
+}
+
+static void removed_forget(struct apilogin_users *u, const char *name)
+{
+        for (size_t i = 0; i < u->n_removed; i++)
+                if (strcmp(u->removed[i].name, name) == 0) {
+                        free(u->removed[i].name);
+                        u->removed[i] = u->removed[--u->n_removed];
+                        return;
+                }
+}
+
+static int removed_add(struct apilogin_users *u, const char *name, uint32_t uid)
+{
+        struct removed *v;
+        char *n;
+
+        removed_forget(u, name);
+        n = strdup(name);
+        v = n ? realloc(u->removed, (u->n_removed + 1) * sizeof(*v)) : NULL;
+        if (!v) {
+                free(n);
+                return -ENOMEM;
+        }
+        u->removed = v;
+        u->removed[u->n_removed++] = (struct removed){ .name = n, .uid = uid };
+        return 0;
+}
+
+/* ---- the cache file ---------------------------------------------------------------- */
+
+/* cfg->home with every "%u" replaced by name. */
+static char *home_for(const char *tmpl, const char *name)
+{
+        size_t nl = strlen(name), len = 0;
+        char *h, *o;
+
+        for (const char *p = tmpl; *p; p++)
+                len += (p[0] == '%' && p[1] == 'u') ? (p++, nl) : 1;
+        h = o = malloc(len + 1);
+        if (!h)
+                return NULL;
+        for (const char *p = tmpl; *p; p++)
+                if (p[0] == '%' && p[1] == 'u') {
+                        o = mempcpy(o, name, nl);
+                        p++;
+                } else
+                        *o++ = *p;
+        *o = 0;
+        return h;
+}
+
+static void free_homes(struct apilogin_cache_pw *pw, size_t n)
+{
+        for (size_t i = 0; pw && i < n; i++)
+                free((char *)pw[i].home);
+        free(pw);
+}
+
+/* Fill pw and x[0..u->n): homes allocated, x[i].gids pointing into gids (n_role_groups
+ * per user). */
+static int fill_users(const struct apilogin_users *u, struct apilogin_cache_pw *pw,
+                      struct apilogin_cache_extra *x, uint32_t *gids)
+{
+        const struct apilogin_config *cfg = u->cfg;
+        size_t ng = cfg->n_role_groups;
+        size_t max = ng < APILOGIN_CACHE_EXTRA_GIDS_MAX ? ng : APILOGIN_CACHE_EXTRA_GIDS_MAX;
+        int r = 0;
+
+        for (size_t i = 0; i < u->n; i++) {
+                const struct apilogin_user *e = &u->v[i];
+                uint32_t *g = gids + i * ng;
+
+                pw[i] = (struct apilogin_cache_pw){
+                        .name = e->name, .uid = e->uid, .gecos = e->gecos,
+                        .home = home_for(cfg_home(cfg), e->name), .shell = cfg_shell(cfg),
+                };
+                x[i] = (struct apilogin_cache_extra){
+                        .gids = g, .n_gids = user_gids(u, e, g, max), .role = e->role,
+                };
+                if (!pw[i].home)
+                        r = -ENOMEM;
+        }
+        return r;
+}
+
+/* The pairs of v whose uid lies in [min, max], as cache records; returns their number. */
+static size_t fill_pairs(const struct removed *v, size_t n, uint32_t min, uint32_t max,
+                         struct apilogin_cache_removed *out)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (v[i].uid >= min && v[i].uid <= max && strlen(v[i].name) <= 255)
+                        out[k++] = (struct apilogin_cache_removed){ v[i].name, v[i].uid };
+        return k;
+}
+
+static int write_cache(struct apilogin_users *u)
+{
+        const struct apilogin_config *cfg = u->cfg;
+        size_t n = u->n ? u->n : 1, ng = cfg->n_role_groups ? cfg->n_role_groups : 1;
+        struct apilogin_cache_pw *pw = calloc(n, sizeof(*pw));
+        _cleanup_free_ struct apilogin_cache_extra *x = calloc(n, sizeof(*x));
+        _cleanup_free_ uint32_t *gids = calloc(n, ng * sizeof(uint32_t));
+        _cleanup_free_ struct apilogin_cache_removed *rm =
+                calloc(u->n_removed ? u->n_removed : 1, sizeof(*rm));
+        _cleanup_free_ struct apilogin_cache_removed *lo =
+                calloc(u->n_local ? u->n_local : 1, sizeof(*lo));
+        struct apilogin_cache_content c = {
+                .uid_min = cfg->uid_min, .uid_max = cfg->uid_max,
+                .flags = cfg->enumerate ? APILOGIN_CACHE_F_ENUMERATE : 0,
+                .group = cfg_group(cfg),
+                .gid = apilogin_uid_hash(cfg_group(cfg), cfg->uid_min, cfg->uid_max, 0),
+                .users = pw, .n_users = u->n, .extra = x, .removed = rm, .reserved = lo,
+                .first_login_from = cfg->first_login_from.v,
+                .n_first_login_from = cfg->first_login_from.n,
+                .home_template = cfg_home(cfg), .shell = cfg_shell(cfg),
+        };
+        int r = -ENOMEM;
+
+        if (pw && x && gids && rm && lo) {
+                r = fill_users(u, pw, x, gids);
+                c.n_removed = fill_pairs(u->removed, u->n_removed, 0, UINT32_MAX, rm);
+                c.n_reserved = fill_pairs(u->local, u->n_local, cfg->uid_min, cfg->uid_max, lo);
+        }
+        if (r == 0)
+                r = apilogin_cache_write(cfg->state_dir, &c);
+        free_homes(pw, u->n);
+        u->dirty = r < 0;
+        return r;
+}
+
+/* A 'P' record of the cache (and its 'S' record, if any) as a new entry of the table. */
+static int load_user(struct apilogin_users *u, struct apilogin_cache *c,
+                     const struct apilogin_pwrec *rec)
+{
+        struct apilogin_user e = { .uid = rec->uid };
+        struct apilogin_extrec x;
+        int r;
+
+        if (find_name(u, rec->name) >= 0 || uid_cached(u, rec->uid))
+                return -EBADMSG; /* a name or uid twice: not a file we wrote */
+        r = apilogin_cache_find_extra(c, rec->name, &x);
+        if (r < 0)
+                return r;
+        e.name = strdup(rec->name);
+        e.gecos = rec->gecos_len ? strdup(rec->gecos) : NULL;
+        e.role = r > 0 && x.role_len ? strndup(x.role, x.role_len) : NULL;
+        if (!e.name || (rec->gecos_len && !e.gecos) || (r > 0 && x.role_len && !e.role))
+                r = -ENOMEM;
+        else
+                r = append(u, &e);
+        if (r < 0)
+                user_clear(&e);
+        return r < 0 ? r : 0;
+}
+
+/* The 'R' records of the cache into u->removed. */
+static int load_removed(struct apilogin_users *u, struct apilogin_cache *c)
+{
+        unsigned cur = APILOGIN_CACHE_CURSOR_START;
+        int r;
+
+        for (;;) {
+                const uint8_t *k, *d;
+                size_t kl, dl;
+                char name[APILOGIN_NAME_MAX + 1];
+
+                r = apilogin_cache_next_raw(c, &cur, APILOGIN_CACHE_KEY_REMOVED, &k, &kl, &d,
+                                            &dl);
+                if (r <= 0)
+                        return r;
+                if (kl == 0 || kl >= sizeof(name) || dl != 4)
+                        continue;
+                memcpy(name, k, kl);
+                name[kl] = 0;
+                if (apilogin_name_valid(name) && find_name(u, name) < 0) {
+                        r = removed_add(u, name, apilogin_cache_get_u32(d));
+                        if (r < 0)
+                                return r;
+                }
+        }
+}
+
+/* Load the cache in cfg->state_dir; a missing file is an empty table. */
+static int load_cache(struct apilogin_users *u)
+{
+        struct apilogin_cache c = APILOGIN_CACHE_INIT;
+        struct apilogin_pwrec rec;
+        unsigned cur = APILOGIN_CACHE_CURSOR_START;
+        char path[4096];
+        int r;
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", u->cfg->state_dir,
+                             APILOGIN_CACHE_NAME) >= sizeof(path))
+                return -ENAMETOOLONG;
+        r = apilogin_cache_open(&c, path);
+        if (r == -ENOENT)
+                return 0;
+        while (r >= 0 && (r = apilogin_cache_next_pw(&c, &cur, &rec)) > 0)
+                r = load_user(u, &c, &rec);
+        if (r >= 0)
+                r = load_removed(u, &c);
+        apilogin_cache_close(&c);
+        return r < 0 ? r : 0;
+}
+
+/* ---- users_file ---------------------------------------------------------------------- */
+
+#define NO_PIN UINT32_MAX
+
+/* Split one users_file line, "NAME [UID]" with '#' comments, in place: 1 with *ret_name and
+ * *ret_uid (NO_PIN when absent), 0 for a blank line, -EINVAL when malformed. */
+static int users_line(char *line, char **ret_name, uint32_t *ret_uid)
+{
+        char *name, *uid, *end, *save = NULL;
+        unsigned long v;
+
+        line[strcspn(line, "#")] = 0;
+        name = strtok_r(line, " \t\r\n", &save);
+        if (!name)
+                return 0;
+        uid = strtok_r(NULL, " \t\r\n", &save);
+        if (strtok_r(NULL, " \t\r\n", &save))
+                return -EINVAL;
+        *ret_uid = NO_PIN;
+        if (uid) {
+                errno = 0;
+                v = strtoul(uid, &end, 10);
+                if (errno || *end || uid[0] < '0' || uid[0] > '9' || v >= NO_PIN)
+                        return -EINVAL;
+                *ret_uid = (uint32_t)v;
+        }
+        *ret_name = name;
+        return 1;
+}
+
+/* Whether a users_file entry may be provisioned; logs why not. */
+static bool users_entry_ok(const struct apilogin_users *u, const char *name, uint32_t uid,
+                           const char *where)
+{
+        const struct apilogin_config *cfg = u->cfg;
+        const char *why = NULL;
+
+        if (!apilogin_name_valid(name))
+                why = "not a valid user name";
+        else if (strcmp(name, "root") == 0 || apilogin_strv_contains(&cfg->deny_users, name))
+                why = "a denied name";
+        else if (!cfg->allow_local_users && name_local(u, name))
+                why = "a local account";
+        else if (uid != NO_PIN && (uid < cfg->uid_min || uid > cfg->uid_max))
+                why = "pinned outside uid_range";
+        if (why)
+                dlog_warn("%s: %s is %s, ignoring the line", where, apilogin_name_valid(name)
+                          ? name : "(invalid)", why);
+        return !why;
+}
+
+/* Read users_file into want (names) and u->pins. Bad lines are logged and skipped. */
+static int users_file_read(struct apilogin_users *u, struct removed **want, size_t *n_want)
+{
+        const char *path = u->cfg->users_file;
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        struct removed *pins = NULL;
+        size_t lcap = 0, n_pins = 0, pcap = 0, wcap = 0;
+        int lineno = 0, r = 0;
+
+        if (!f)
+                return negative_errno();
+        while (r == 0 && getline(&line, &lcap, f) >= 0) {
+                char where[512], *name;
+                uint32_t uid;
+                int k = users_line(line, &name, &uid);
+
+                (void)snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
+                if (k < 0)
+                        dlog_warn("%s: expected NAME [UID], ignoring the line", where);
+                if (k <= 0 || !users_entry_ok(u, name, uid, where))
+                        continue;
+                if (pair_find(*want, *n_want, name)) {
+                        dlog_warn("%s: %s is listed twice, ignoring the line", where, name);
+                        continue;
+                }
+                r = pairs_push(want, n_want, &wcap, name, uid);
+                if (r == 0 && uid != NO_PIN)
+                        r = pairs_push(&pins, &n_pins, &pcap, name, uid);
+        }
+        if (r < 0) {
+                pairs_free(pins, n_pins);
+                return r;
+        }
+        pairs_free(u->pins, u->n_pins);
+        u->pins = pins;
+        u->n_pins = n_pins;
+        return 0;
+}
+
+static int create(struct apilogin_users *u, const char *name, const char *gecos, size_t *ret_i);
+
+/* Provision the names of cfg->users_file that the table lacks (users.h). Problems are
+ * logged and skip that name. Returns the number of users created, or -errno. */
+static int users_file_apply(struct apilogin_users *u)
+{
+        struct removed *want = NULL;
+        size_t n_want = 0, i;
+        int r, made = 0;
+
+        pairs_free(u->pins, u->n_pins);
+        u->pins = NULL;
+        u->n_pins = 0;
+        if (!u->cfg->users_file)
+                return 0;
+        r = users_file_read(u, &want, &n_want);
+        if (r < 0) {
+                dlog_warn("Failed to read users_file %s: %s, ignoring", u->cfg->users_file,
+                          strerror(-r));
+                pairs_free(want, n_want);
+                return r;
+        }
+        for (size_t k = 0; k < n_want; k++) {
+                const struct apilogin_user *e = users_find(u, want[k].name);
+
+                if (e && want[k].uid != NO_PIN && e->uid != want[k].uid)
+                        dlog_warn("users_file pins %s to uid %u, but it has uid %u already; "
+                                  "keeping %u (apiloginctl user del %s first to change it)",
+                                  e->name, want[k].uid, e->uid, e->uid, e->name);
+                if (!e && create(u, want[k].name, NULL, &i) == 0)
+                        made++;
+        }
+        pairs_free(want, n_want);
+        return made;
+}
+
+/* ---- API --------------------------------------------------------------------------- */
+
+int users_open(const struct apilogin_config *cfg, struct apilogin_users **ret)
+{
+        struct apilogin_users *u;
+        int r;
+
+        if (!cfg || !cfg->state_dir || !ret)
+                return -EINVAL;
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        u->cfg = cfg;
+        r = load_local(u, LOCAL_PASSWD);
+        if (r >= 0)
+                r = resolve_role_groups(u);
+        if (r >= 0)
+                r = load_cache(u);
+        /* Write once now so the file on disk matches this config (home, shell, group...). */
+        if (r >= 0 && mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST)
+                r = negative_errno();
+        if (r >= 0)
+                (void)users_file_apply(u); /* logged inside; a bad file does not stop us */
+        if (r >= 0)
+                r = write_cache(u);
+        if (r < 0) {
+                users_free(u);
+                return r;
+        }
+        *ret = u;
+        return 0;
+}
+
+struct apilogin_users *users_free(struct apilogin_users *u)
+{
+        if (!u)
+                return NULL;
+        for (size_t i = 0; i < u->n; i++)
+                user_clear(&u->v[i]);
+        pairs_free(u->removed, u->n_removed);
+        pairs_free(u->local, u->n_local);
+        pairs_free(u->pins, u->n_pins);
+        free(u->v);
+        free(u->by_name);
+        free(u->by_uid);
+        free(u->rg_gid);
+        free(u->rg_ok);
+        free(u);
+        return NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int users_reconfigure(struct apilogin_users *u, const struct apilogin_config *cfg)
+{
+        int r;
+
+        if (!cfg || !cfg->state_dir)
+                return -EINVAL;
+        r = load_local(u, LOCAL_PASSWD);
+        if (r < 0)
+                return r;
+        u->cfg = cfg;
+        r = resolve_role_groups(u);
+        if (r < 0)
+                return r;
+        (void)users_file_apply(u);
+        /* Always rewrite: role_groups may name groups whose gid changed, and a reload is
+         * rare. */
+        return write_cache(u);
+}
+
+const struct apilogin_user *users_find(const struct apilogin_users *u, const char *name)
+{
+        ssize_t i = name ? find_name(u, name) : -1;
+
+        return i >= 0 ? &u->v[i] : NULL;
+}
+
+/* Create the entry for a new valid name; its index lands in *ret_i. */
+static int create(struct apilogin_users *u, const char *name, const char *gecos, size_t *ret_i)
+{
+        struct apilogin_user e = {};
+        int r;
+
+        r = pick_uid(u, name, &e.uid);
+        if (r < 0)
+                return r;
+        e.name = strdup(name);
+        if (!e.name || gecos_sanitize(gecos, &e.gecos) < 0) {
+                user_clear(&e);
+                return -ENOMEM;
+        }
+        r = append(u, &e);
+        if (r < 0) {
+                user_clear(&e);
+                return r;
+        }
+        removed_forget(u, name);
+        *ret_i = u->n - 1;
+        return 0;
+}
+
+int users_check_new(struct apilogin_users *u, const char *name)
+{
+        uint32_t uid;
+
+        if (!apilogin_name_valid(name))
+                return -EINVAL;
+        if (find_name(u, name) >= 0)
+                return 0;
+        (void)load_local(u, LOCAL_PASSWD); /* on failure the last known set stays */
+        return pick_uid(u, name, &uid);
+}
+
+/* Set a sanitized copy of src (max bytes) into *dst: 1 if it changed, 0, or -ENOMEM. */
+static int update_field(char **dst, const char *src, size_t max)
+{
+        char *g;
+
+        if (field_sanitize(src, max, &g) < 0)
+                return -ENOMEM;
+        if (str_eq(g, *dst)) {
+                free(g);
+                return 0;
+        }
+        free(*dst);
+        *dst = g;
+        return 1;
+}
+
+/* A login's update of an existing entry: gecos when the API sent one ("" clears it), and
+ * the role (which decides the role groups). 1 if NSS sees a change, 0, or -ENOMEM. */
+static int update(struct apilogin_user *e, const char *gecos, const char *role)
+{
+        int a = gecos ? update_field(&e->gecos, gecos, GECOS_MAX) : 0;
+        int b = update_field(&e->role, role, ROLE_MAX);
+
+        return a < 0 || b < 0 ? -ENOMEM : a || b;
+}
+
+int users_record_login(struct apilogin_users *u, const char *name, const char *gecos,
+                       const char *role, const char *provider, uint32_t *ret_uid)
+{
+        ssize_t found;
+        size_t i;
+        bool changed = true;
+        int r;
+
+        if (!apilogin_name_valid(name))
+                return -EINVAL;
+        found = find_name(u, name);
+        if (found < 0) {
+                (void)load_local(u, LOCAL_PASSWD);
+                r = create(u, name, gecos, &i);
+                if (r == 0)
+                        r = update(&u->v[i], NULL, role);
+        } else {
+                i = (size_t)found;
+                r = update(&u->v[i], gecos, role);
+                changed = r > 0;
+        }
+        if (r < 0)
+                return r;
+        if (set_str(&u->v[i].provider, provider) < 0)
+                return -ENOMEM;
+        u->v[i].last_login = (int64_t)time(NULL);
+        if (changed || u->dirty) {
+                r = write_cache(u);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_uid)
+                *ret_uid = u->v[i].uid;
+        return 0;
+}
+
+int users_add(struct apilogin_users *u, const char *name, uint32_t *ret_uid)
+{
+        size_t i;
+        int r;
+
+        if (!apilogin_name_valid(name))
+                return -EINVAL;
+        if (find_name(u, name) >= 0)
+                return -EEXIST;
+        (void)load_local(u, LOCAL_PASSWD);
+        r = create(u, name, NULL, &i);
+        if (r < 0)
+                return r;
+        r = write_cache(u);
+        if (r < 0)
+                return r;
+        if (ret_uid)
+                *ret_uid = u->v[i].uid;
+        return 0;
+}
+
+int users_remove(struct apilogin_users *u, const char *name)
+{
+        ssize_t i = name ? find_name(u, name) : -1;
+        int r;
+
+        if (i < 0)
+                return -ENOENT;
+        r = removed_add(u, name, u->v[i].uid);
+        if (r < 0)
+                return r;
+        user_clear(&u->v[i]);
+        u->v[i] = u->v[--u->n];
+        index_reindex(u);
+        return write_cache(u);
+}
+
+size_t users_count(const struct apilogin_users *u)
+{
+        return u ? u->n : 0;
+}
+
+const struct apilogin_user *users_at(const struct apilogin_users *u, size_t i)
+{
+        return u && i < u->n ? &u->v[i] : NULL;
+}

@@ -1,0 +1,19 @@
+#!/bin/bash
+# test.sh: the one command that installs what is missing, builds apilogin and runs every
+# test (unit tests as TAP through `make check`, then the end-to-end tests, each in its own
+# private mount + network namespace). .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/install-deps.sh
+./scripts/build.sh
+echo "== unit and end-to-end tests (make check)"
+rc=0
+make -s check VERBOSE=1 || rc=$?
+./scripts/summary.sh
+# Second step: the .debs installed and used on a booted Debian bookworm (systemd-nspawn).
+# APILOGIN_SKIP_SYSTEM_TEST=1 leaves it out.
+if [ -z "${APILOGIN_SKIP_SYSTEM_TEST:-}" ]; then
+        echo "== system test: packages on a booted Debian (tests/system/run.sh)"
+        bash tests/system/run.sh || rc=1
+fi
+exit $rc
