@@ -1,5 +1,0 @@
-#!/bin/sh
-# Regenerate the build system from configure.ac and Makefile.am.
-set -e
-cd "$(dirname "$0")"
-autoreconf --force --install

@@ -1,7 +1,0 @@
-#!/bin/sh
-# summary.sh: one closing line for everything `make check` ran, from Automake's .trs files.
-cd "$(dirname "$0")/.."
-pass=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: PASS')
-fail=$(cat $(find . -name '*.trs') 2>/dev/null | grep -cE '^:test-result: (FAIL|XPASS|ERROR)')
-skip=$(cat $(find . -name '*.trs') 2>/dev/null | grep -c '^:test-result: SKIP')
-echo "$pass passed, $fail failed, $skip skipped"
