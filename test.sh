@@ -16,4 +16,10 @@ echo "== fuzzing (scripts/fuzz.sh)"
 echo "== ASan+UBSan build (scripts/sanitize.sh)"
 ./scripts/sanitize.sh || rc=1
 ./scripts/summary.sh
+# Second step: the .debs installed and used on a booted Debian bookworm (systemd-nspawn).
+# APILOGIN_SKIP_SYSTEM_TEST=1 leaves it out.
+if [ -z "${APILOGIN_SKIP_SYSTEM_TEST:-}" ]; then
+        echo "== system test: packages on a booted Debian (tests/system/run.sh)"
+        bash tests/system/run.sh || rc=1
+fi
 exit $rc

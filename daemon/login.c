@@ -440,7 +440,8 @@ static bool rate_ok(struct logins *ls, uid_t uid)
 
 bool login_name_is_ours(const struct apilogin_config *cfg, const char *name)
 {
-        if (!apilogin_name_valid(name) || strcmp(name, "root") == 0 ||
+        /* No provider configured (the config as shipped): no name is ours. */
+        if (cfg->n_prov == 0 || !apilogin_name_valid(name) || strcmp(name, "root") == 0 ||
             apilogin_strv_contains(&cfg->deny_users, name))
                 return false;
         if (cfg->allow_local_users)

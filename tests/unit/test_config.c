@@ -230,7 +230,8 @@ static void test_defaults(void **state)
         apilogin_config_free(cfg);
 }
 
-/* The example installed as /etc/apilogin/apilogin.conf must load. */
+/* The config installed as /etc/apilogin/apilogin.conf loads and is inert (no provider, no
+ * first_login_from); the commented example installed as documentation loads too. */
 static void test_shipped_example(void **state)
 {
         struct apilogin_config *cfg = NULL;
@@ -239,7 +240,29 @@ static void test_shipped_example(void **state)
         if (r < 0)
                 print_error("%s\n", err);
         assert_int_equal(r, 0);
+        assert_int_equal(cfg->n_prov, 0);
+        assert_int_equal(cfg->providers.n, 0);
+        assert_int_equal(cfg->first_login_from.n, 0);
+        apilogin_config_free(cfg);
+        cfg = NULL;
+        r = apilogin_config_load(TEST_DATADIR "/../../etc/apilogin.conf.example", &cfg, err, sizeof(err));
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
         assert_non_null(apilogin_config_provider(cfg, "fleet"));
+        apilogin_config_free(cfg);
+}
+
+/* No [provider] section at all is a valid, inert config. */
+static void test_no_provider(void **state)
+{
+        struct apilogin_config *cfg = load_ok("[global]\n");
+
+        assert_int_equal(cfg->n_prov, 0);
+        assert_int_equal(cfg->providers.n, 0);
+        apilogin_config_free(cfg);
+        cfg = load_ok("");
+        assert_int_equal(cfg->n_prov, 0);
         apilogin_config_free(cfg);
 }
 
@@ -368,8 +391,6 @@ static const struct bad bad_configs[] = {
         { "[global\n" PROV_OK, 1, NULL, "missing ']'" },
         { "[global] x\n" PROV_OK, 1, NULL, "unexpected text after ']'" },
         { "[global]\nhome = /home/\x01u\n" PROV_OK, 2, NULL, "control character" },
-        { "[global]\n", 0, NULL, "no [provider NAME] section" },
-        { "", 0, NULL, "no [provider NAME] section" },
         /* duplicate key */
         { "[global]\ntimeout = 10s\nshell = /bin/sh\ntimeout = 10s\n" PROV_OK, 4, "timeout",
           "duplicate key in [global] (first given on line 2)" },
@@ -726,6 +747,7 @@ int main(void)
                 cmocka_unit_test(test_full_warnings),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_shipped_example),
+                cmocka_unit_test_teardown(test_no_provider, teardown_tmp),
                 cmocka_unit_test_teardown(test_comments_and_layout, teardown_tmp),
                 cmocka_unit_test_teardown(test_unlisted_provider, teardown_tmp),
                 cmocka_unit_test_teardown(test_loopback_urls, teardown_tmp),
