@@ -365,7 +365,7 @@ static void do_user_add(struct server *s, const struct apilogin_msg *m, struct s
         uint32_t uid = 0;
         int r;
 
-        if (!m->user || !login_name_is_ours(s->d->cfg, m->user)) {
+        if (!m->user || !login_name_is_ours(s->d->cfg, s->d->local, m->user)) {
                 rep->outcome = APILOGIN_USER_UNKNOWN;
                 snprintf(buf, n, "refused: not a name apilogin may manage");
                 return;

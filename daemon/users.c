@@ -18,13 +18,13 @@
 #include "cache.h"
 #include "cache_write.h"
 #include "dlog.h"
+#include "localusers.h"
 #include "macro.h"
 #include "names.h"
 #include "proto.h"
 #include "uidhash.h"
 #include "users.h"
 
-#define LOCAL_PASSWD "/etc/passwd"
 #define LOCAL_GROUP "/etc/group"
 #define GECOS_MAX 255
 #define ROLE_MAX 255
@@ -41,8 +41,7 @@ struct apilogin_users {
         size_t n, cap;
         uint32_t *by_name, *by_uid; /* slot = index + 1; 0 = empty */
         size_t mask;                /* slots - 1 (a power of two minus one) */
-        struct removed *local;      /* accounts of the local passwd file, sorted by uid */
-        size_t n_local;
+        struct localusers *local;   /* the local accounts (not owned) */
         struct removed *removed;
         size_t n_removed;
         struct removed *pins;       /* uids pinned in users_file */
@@ -157,19 +156,6 @@ static bool uid_cached(const struct apilogin_users *u, uint32_t uid)
 
 /* ---- the local passwd and group files ---------------------------------------------------- */
 
-static int cmp_uid(const void *a, const void *b)
-{
-        uint32_t x = ((const struct removed *)a)->uid, y = ((const struct removed *)b)->uid;
-
-        return x < y ? -1 : x > y;
-}
-
-static inline void fclosep(FILE **f)
-{
-        if (*f)
-                (void)fclose(*f);
-}
-
 static void pairs_free(struct removed *v, size_t n)
 {
         for (size_t i = 0; v && i < n; i++)
@@ -197,53 +183,6 @@ static int pairs_push(struct removed **v, size_t *n, size_t *cap, const char *na
         }
         (*v)[(*n)++] = (struct removed){ .name = c, .uid = uid };
         return 0;
-}
-
-/* Read the accounts of path (read directly: NSS would ask ourselves) into u->local, sorted
- * by uid. A missing file is an empty set; on failure u->local is left as it was. */
-static int load_local(struct apilogin_users *u, const char *path)
-{
-        _cleanup_(fclosep) FILE *f = NULL;
-        struct removed *v = NULL;
-        size_t n = 0, cap = 0;
-        struct passwd *pw;
-        int r = 0;
-
-        f = fopen(path, "re");
-        if (!f && errno != ENOENT)
-                return negative_errno();
-        while (f && r == 0 && (pw = fgetpwent(f)))
-                if (pw->pw_name && *pw->pw_name)
-                        r = pairs_push(&v, &n, &cap, pw->pw_name, (uint32_t)pw->pw_uid);
-        if (r < 0) {
-                pairs_free(v, n);
-                return r;
-        }
-        if (n)
-                qsort(v, n, sizeof(*v), cmp_uid);
-        pairs_free(u->local, u->n_local);
-        u->local = v;
-        u->n_local = n;
-        return 0;
-}
-
-/* The local account holding uid, or NULL. */
-static const char *uid_local(const struct apilogin_users *u, uint32_t uid)
-{
-        struct removed key = { .uid = uid }, *hit;
-
-        if (!u->n_local)
-                return NULL;
-        hit = bsearch(&key, u->local, u->n_local, sizeof(*u->local), cmp_uid);
-        return hit ? hit->name : NULL;
-}
-
-static bool name_local(const struct apilogin_users *u, const char *name)
-{
-        for (size_t i = 0; i < u->n_local; i++)
-                if (strcmp(u->local[i].name, name) == 0)
-                        return true;
-        return false;
 }
 
 /* The gid of group name in the local group file, read directly: 1 and *ret, 0 if absent. */
@@ -420,7 +359,7 @@ static int uid_holder(const struct apilogin_users *u, uint32_t uid, const char *
                       const char **ret_holder, const char **ret_kind)
 {
         const struct apilogin_user *e = uid_owner(u, uid);
-        const char *local = uid_local(u, uid);
+        const char *local = localusers_by_uid(u->local, uid);
 
         if (e && strcmp(e->name, name) != 0) {
                 *ret_holder = e->name;
@@ -559,6 +498,18 @@ static size_t fill_pairs(const struct removed *v, size_t n, uint32_t min, uint32
         return k;
 }
 
+/* The local accounts whose uid lies in [min, max], as the cache's reserved records. */
+static size_t fill_local(const struct local_account *v, size_t n, uint32_t min, uint32_t max,
+                         struct apilogin_cache_removed *out)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (v[i].uid >= min && v[i].uid <= max && strlen(v[i].name) <= 255)
+                        out[k++] = (struct apilogin_cache_removed){ v[i].name, v[i].uid };
+        return k;
+}
+
 static int write_cache(struct apilogin_users *u)
 {
         const struct apilogin_config *cfg = u->cfg;
@@ -568,8 +519,10 @@ static int write_cache(struct apilogin_users *u)
         _cleanup_free_ uint32_t *gids = calloc(n, ng * sizeof(uint32_t));
         _cleanup_free_ struct apilogin_cache_removed *rm =
                 calloc(u->n_removed ? u->n_removed : 1, sizeof(*rm));
+        size_t n_local;
+        const struct local_account *local = localusers_all(u->local, &n_local);
         _cleanup_free_ struct apilogin_cache_removed *lo =
-                calloc(u->n_local ? u->n_local : 1, sizeof(*lo));
+                calloc(n_local ? n_local : 1, sizeof(*lo));
         struct apilogin_cache_content c = {
                 .uid_min = cfg->uid_min, .uid_max = cfg->uid_max,
                 .flags = cfg->enumerate ? APILOGIN_CACHE_F_ENUMERATE : 0,
@@ -585,7 +538,7 @@ static int write_cache(struct apilogin_users *u)
         if (pw && x && gids && rm && lo) {
                 r = fill_users(u, pw, x, gids);
                 c.n_removed = fill_pairs(u->removed, u->n_removed, 0, UINT32_MAX, rm);
-                c.n_reserved = fill_pairs(u->local, u->n_local, cfg->uid_min, cfg->uid_max, lo);
+                c.n_reserved = fill_local(local, n_local, cfg->uid_min, cfg->uid_max, lo);
         }
         if (r == 0)
                 r = apilogin_cache_write(cfg->state_dir, &c);
@@ -710,7 +663,7 @@ static bool users_entry_ok(const struct apilogin_users *u, const char *name, uin
                 why = "not a valid user name";
         else if (strcmp(name, "root") == 0 || apilogin_strv_contains(&cfg->deny_users, name))
                 why = "a denied name";
-        else if (!cfg->allow_local_users && name_local(u, name))
+        else if (!cfg->allow_local_users && localusers_has_name(u->local, name) != 0)
                 why = "a local account";
         else if (uid != NO_PIN && (uid < cfg->uid_min || uid > cfg->uid_max))
                 why = "pinned outside uid_range";
@@ -798,20 +751,20 @@ static int users_file_apply(struct apilogin_users *u)
 
 /* ---- API --------------------------------------------------------------------------- */
 
-int users_open(const struct apilogin_config *cfg, struct apilogin_users **ret)
+int users_open(const struct apilogin_config *cfg, struct localusers *local,
+               struct apilogin_users **ret)
 {
         struct apilogin_users *u;
         int r;
 
-        if (!cfg || !cfg->state_dir || !ret)
+        if (!cfg || !cfg->state_dir || !local || !ret)
                 return -EINVAL;
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
         u->cfg = cfg;
-        r = load_local(u, LOCAL_PASSWD);
-        if (r >= 0)
-                r = resolve_role_groups(u);
+        u->local = local;
+        r = resolve_role_groups(u);
         if (r >= 0)
                 r = load_cache(u);
         /* Write once now so the file on disk matches this config (home, shell, group...). */
@@ -836,7 +789,6 @@ struct apilogin_users *users_free(struct apilogin_users *u)
         for (size_t i = 0; i < u->n; i++)
                 user_clear(&u->v[i]);
         pairs_free(u->removed, u->n_removed);
-        pairs_free(u->local, u->n_local);
         pairs_free(u->pins, u->n_pins);
         free(u->v);
         free(u->by_name);
@@ -858,9 +810,7 @@ int users_reconfigure(struct apilogin_users *u, const struct apilogin_config *cf
 
         if (!cfg || !cfg->state_dir)
                 return -EINVAL;
-        r = load_local(u, LOCAL_PASSWD);
-        if (r < 0)
-                return r;
+        localusers_refresh(u->local);
         u->cfg = cfg;
         r = resolve_role_groups(u);
         if (r < 0)
@@ -910,7 +860,7 @@ int users_check_new(struct apilogin_users *u, const char *name)
                 return -EINVAL;
         if (find_name(u, name) >= 0)
                 return 0;
-        (void)load_local(u, LOCAL_PASSWD); /* on failure the last known set stays */
+        localusers_refresh(u->local); /* on failure the last known set stays */
         return pick_uid(u, name, &uid);
 }
 
@@ -952,7 +902,7 @@ int users_record_login(struct apilogin_users *u, const char *name, const char *g
                 return -EINVAL;
         found = find_name(u, name);
         if (found < 0) {
-                (void)load_local(u, LOCAL_PASSWD);
+                localusers_refresh(u->local);
                 r = create(u, name, gecos, &i);
                 if (r == 0)
                         r = update(&u->v[i], NULL, role);
@@ -985,7 +935,7 @@ int users_add(struct apilogin_users *u, const char *name, uint32_t *ret_uid)
                 return -EINVAL;
         if (find_name(u, name) >= 0)
                 return -EEXIST;
-        (void)load_local(u, LOCAL_PASSWD);
+        localusers_refresh(u->local);
         r = create(u, name, NULL, &i);
         if (r < 0)
                 return r;
