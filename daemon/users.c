@@ -1,8 +1,8 @@
 /* users.c: apilogind's table of remote users (see users.h): an array with two open-addressing
  * indexes (by name, by uid), loaded from the NSS cache at start and written back through
  * cache_write.c after every change NSS can see. O(1) lookups; a cache write is O(users).
- * Also here: the uid rule (one uid per name, never shared, never reused), role_groups and
- * the users_file of pre-provisioned names. */
+ * Also here: the uid rule (one uid per name, never shared, never reused, never a local
+ * account's: localusers.c), role_groups, and provisioning the names users_file.c reads. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,12 +24,13 @@
 #include "proto.h"
 #include "uidhash.h"
 #include "users.h"
+#include "users_file.h"
 
 #define LOCAL_GROUP "/etc/group"
 #define GECOS_MAX 255
 #define ROLE_MAX 255
 
-/* A removed user, a users_file pin, or a local account: a name and a uid. */
+/* A removed user or a users_file pin: a name and a uid. */
 struct removed {
         char *name;
         uint32_t uid;
@@ -45,7 +46,7 @@ struct apilogin_users {
         struct removed *removed;
         size_t n_removed;
         struct removed *pins;       /* uids pinned in users_file */
-        size_t n_pins;
+        size_t n_pins, cap_pins;
         uint32_t *rg_gid;           /* gid of each cfg->role_groups[i].value ... */
         bool *rg_ok;                /* ... when that group exists */
         bool dirty; /* the cache on disk lags behind the table (a write failed) */
@@ -624,129 +625,43 @@ static int load_cache(struct apilogin_users *u)
 
 /* ---- users_file ---------------------------------------------------------------------- */
 
-#define NO_PIN UINT32_MAX
-
-/* Split one users_file line, "NAME [UID]" with '#' comments, in place: 1 with *ret_name and
- * *ret_uid (NO_PIN when absent), 0 for a blank line, -EINVAL when malformed. */
-static int users_line(char *line, char **ret_name, uint32_t *ret_uid)
-{
-        char *name, *uid, *end, *save = NULL;
-        unsigned long v;
-
-        line[strcspn(line, "#")] = 0;
-        name = strtok_r(line, " \t\r\n", &save);
-        if (!name)
-                return 0;
-        uid = strtok_r(NULL, " \t\r\n", &save);
-        if (strtok_r(NULL, " \t\r\n", &save))
-                return -EINVAL;
-        *ret_uid = NO_PIN;
-        if (uid) {
-                errno = 0;
-                v = strtoul(uid, &end, 10);
-                if (errno || *end || uid[0] < '0' || uid[0] > '9' || v >= NO_PIN)
-                        return -EINVAL;
-                *ret_uid = (uint32_t)v;
-        }
-        *ret_name = name;
-        return 1;
-}
-
-/* Whether a users_file entry may be provisioned; logs why not. */
-static bool users_entry_ok(const struct apilogin_users *u, const char *name, uint32_t uid,
-                           const char *where)
-{
-        const struct apilogin_config *cfg = u->cfg;
-        const char *why = NULL;
-
-        if (!apilogin_name_valid(name))
-                why = "not a valid user name";
-        else if (strcmp(name, "root") == 0 || apilogin_strv_contains(&cfg->deny_users, name))
-                why = "a denied name";
-        else if (!cfg->allow_local_users && localusers_has_name(u->local, name) != 0)
-                why = "a local account";
-        else if (uid != NO_PIN && (uid < cfg->uid_min || uid > cfg->uid_max))
-                why = "pinned outside uid_range";
-        if (why)
-                dlog_warn("%s: %s is %s, ignoring the line", where, apilogin_name_valid(name)
-                          ? name : "(invalid)", why);
-        return !why;
-}
-
-/* Read users_file into want (names) and u->pins. Bad lines are logged and skipped. */
-static int users_file_read(struct apilogin_users *u, struct removed **want, size_t *n_want)
-{
-        const char *path = u->cfg->users_file;
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        _cleanup_free_ char *line = NULL;
-        struct removed *pins = NULL;
-        size_t lcap = 0, n_pins = 0, pcap = 0, wcap = 0;
-        int lineno = 0, r = 0;
-
-        if (!f)
-                return negative_errno();
-        while (r == 0 && getline(&line, &lcap, f) >= 0) {
-                char where[512], *name;
-                uint32_t uid;
-                int k = users_line(line, &name, &uid);
-
-                (void)snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
-                if (k < 0)
-                        dlog_warn("%s: expected NAME [UID], ignoring the line", where);
-                if (k <= 0 || !users_entry_ok(u, name, uid, where))
-                        continue;
-                if (pair_find(*want, *n_want, name)) {
-                        dlog_warn("%s: %s is listed twice, ignoring the line", where, name);
-                        continue;
-                }
-                r = pairs_push(want, n_want, &wcap, name, uid);
-                if (r == 0 && uid != NO_PIN)
-                        r = pairs_push(&pins, &n_pins, &pcap, name, uid);
-        }
-        if (r < 0) {
-                pairs_free(pins, n_pins);
-                return r;
-        }
-        pairs_free(u->pins, u->n_pins);
-        u->pins = pins;
-        u->n_pins = n_pins;
-        return 0;
-}
-
 static int create(struct apilogin_users *u, const char *name, const char *gecos, size_t *ret_i);
 
 /* Provision the names of cfg->users_file that the table lacks (users.h). Problems are
  * logged and skip that name. Returns the number of users created, or -errno. */
 static int users_file_apply(struct apilogin_users *u)
 {
-        struct removed *want = NULL;
+        struct users_file_entry *want = NULL;
         size_t n_want = 0, i;
-        int r, made = 0;
+        int r = 0, made = 0;
 
         pairs_free(u->pins, u->n_pins);
         u->pins = NULL;
-        u->n_pins = 0;
+        u->n_pins = u->cap_pins = 0;
         if (!u->cfg->users_file)
                 return 0;
-        r = users_file_read(u, &want, &n_want);
+        r = users_file_read(u->cfg, u->local, &want, &n_want);
         if (r < 0) {
                 dlog_warn("Failed to read users_file %s: %s, ignoring", u->cfg->users_file,
                           strerror(-r));
-                pairs_free(want, n_want);
                 return r;
         }
-        for (size_t k = 0; k < n_want; k++) {
+        for (size_t k = 0; r == 0 && k < n_want; k++)
+                if (want[k].uid != USERS_FILE_NO_PIN)
+                        r = pairs_push(&u->pins, &u->n_pins, &u->cap_pins, want[k].name,
+                                       want[k].uid);
+        for (size_t k = 0; r == 0 && k < n_want; k++) {
                 const struct apilogin_user *e = users_find(u, want[k].name);
 
-                if (e && want[k].uid != NO_PIN && e->uid != want[k].uid)
+                if (e && want[k].uid != USERS_FILE_NO_PIN && e->uid != want[k].uid)
                         dlog_warn("users_file pins %s to uid %u, but it has uid %u already; "
                                   "keeping %u (apiloginctl user del %s first to change it)",
                                   e->name, want[k].uid, e->uid, e->uid, e->name);
                 if (!e && create(u, want[k].name, NULL, &i) == 0)
                         made++;
         }
-        pairs_free(want, n_want);
-        return made;
+        users_file_entries_free(want, n_want);
+        return r < 0 ? r : made;
 }
 
 /* ---- API --------------------------------------------------------------------------- */
