@@ -22,7 +22,8 @@
 #include "names.h"
 #include "offline.h"
 #include "secure.h"
-#include "server.h"
+#include "apilogind.h"
+#include "reply.h"
 #include "sessions.h"
 #include "ws.h"
 
@@ -45,7 +46,7 @@ struct logins {
 struct login {
         struct logins *ls;
         struct login *prev, *next;
-        struct client *client;            /* NULL once detached */
+        struct requester who;             /* who.peer NULL once detached */
         uint32_t peer_pid;                /* of the caller (its pending login is bound to it) */
         struct cfg_box *cfgbox;           /* keeps prov[] valid across a reload */
         char *user, *secret, *service, *rhost;
@@ -188,10 +189,10 @@ static void finish(struct login *l, enum apilogin_outcome o)
                 count_failure(l);
         offline_after_finish(l, o);
         log_login(l, o);
-        if (l->client) {
+        if (l->who.peer) {
                 rep.outcome = o;
                 rep.has_uid = o == APILOGIN_OK;
-                server_reply(l->client, &rep);
+                l->who.reply(l->who.peer, &rep);
         }
         login_free(l);
 }
@@ -622,9 +623,9 @@ static bool offline_reply(struct login *l, const char *provider)
                  provider, l->ojob_final ? "" : ", online check goes on");
         log_login(l, APILOGIN_OK);
         l->offline_answered = true;
-        if (l->client)
-                server_reply(l->client, &rep);
-        l->client = NULL;
+        if (l->who.peer)
+                l->who.reply(l->who.peer, &rep);
+        l->who.peer = NULL;
         return true;
 }
 
@@ -712,15 +713,16 @@ static void offline_arm_budget(struct login *l)
 
 /* ---- entry points ------------------------------------------------------------------------- */
 
-static struct login *login_new(struct logins *ls, struct client *c, const struct apilogin_msg *req)
+static struct login *login_new(struct logins *ls, const struct requester *who,
+                               const struct apilogin_msg *req)
 {
         struct login *l = calloc(1, sizeof(*l));
 
         if (!l)
                 return NULL;
         l->ls = ls;
-        l->client = c;
-        l->peer_pid = (uint32_t)server_client_pid(c);
+        l->who = *who;
+        l->peer_pid = (uint32_t)who->pid;
         l->cfgbox = cfg_box_ref(ls->d->cfgbox);
         l->start_ms = apilogin_now_ms();
         l->deadline_ms = l->start_ms + l->cfgbox->cfg->timeout_ms;
@@ -744,18 +746,19 @@ static struct login *login_new(struct logins *ls, struct client *c, const struct
         return l;
 }
 
-struct login *login_start(struct logins *ls, struct client *c, const struct apilogin_msg *req)
+struct login *login_start(struct logins *ls, const struct requester *who,
+                          const struct apilogin_msg *req)
 {
         struct srv_reply rep = { .outcome = APILOGIN_SERVICE_ERR };
         struct login *l;
         int v;
 
-        l = req->user && req->service ? login_new(ls, c, req) : NULL;
+        l = req->user && req->service ? login_new(ls, who, req) : NULL;
         if (!l) {
-                server_reply(c, &rep);
+                who->reply(who->peer, &rep);
                 return NULL;
         }
-        v = local_verdict(l, server_client_uid(c));
+        v = local_verdict(l, who->uid);
         if (v < 0 && pick_providers(l, req->provider) < 0)
                 v = APILOGIN_SERVICE_ERR;
         if (v < 0)
@@ -775,7 +778,7 @@ struct login *login_start(struct logins *ls, struct client *c, const struct apil
 void login_detach(struct login *l)
 {
         if (l)
-                l->client = NULL;
+                l->who.peer = NULL;
 }
 
 unsigned logins_in_flight(const struct logins *ls)

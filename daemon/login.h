@@ -16,7 +16,7 @@
 #define LOGIN_NONROOT_INTERVAL_MS 2000 /* at most one AUTH per uid in this time (non-root) */
 
 struct apilogind;
-struct client;
+struct requester;
 struct logins;
 struct login;
 
@@ -26,11 +26,12 @@ int logins_new(struct apilogind *d, struct logins **ret);
 /* Cancel every login in flight (no reply is sent); accepts NULL; returns NULL. */
 struct logins *logins_free(struct logins *ls);
 
-/* Handle the AUTH request req from client c (whose peer credentials decide what it may
- * ask). The answer goes to server_reply(c, ...), now or when the providers have answered.
- * Returns the login in flight, or NULL when c has been answered already. req is not kept
- * (the secret is copied, and wiped when the login ends). */
-struct login *login_start(struct logins *ls, struct client *c, const struct apilogin_msg *req);
+/* Handle the AUTH request req from who (whose peer credentials decide what it may ask;
+ * copied). The answer goes to who->reply, now or when the providers have answered.
+ * Returns the login in flight, or NULL when who has been answered already. req is not
+ * kept (the secret is copied, and wiped when the login ends). */
+struct login *login_start(struct logins *ls, const struct requester *who,
+                          const struct apilogin_msg *req);
 
 /* The client went away: the login goes on (its outcome still counts) but answers nobody. */
 void login_detach(struct login *l);

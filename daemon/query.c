@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apilogind.h"
 #include "dlog.h"
 #include "login.h"
 #include "names.h"
 #include "query.h"
-#include "server.h"
+#include "reply.h"
 #include "users.h"
 
 /* Whether the PAM service may use apilogin ([global] services; empty = every service), so

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "apilogind.h"
 #include "daemon/http.h"
 #include "daemon/provider.h"
 #include "dlog.h"
@@ -18,7 +19,6 @@
 #include "macro.h"
 #include "refresh.h"
 #include "secure.h"
-#include "server.h"
 #include "tokenfile.h"
 #include "ws.h"
 

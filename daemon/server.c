@@ -257,14 +257,10 @@ void server_reply(struct client *c, const struct srv_reply *r)
         client_flush(c);
 }
 
-uid_t server_client_uid(const struct client *c)
+/* The requester (reply.h) a login answers later. */
+static void reply_later(void *peer, const struct srv_reply *r)
 {
-        return c->cred.uid;
-}
-
-pid_t server_client_pid(const struct client *c)
-{
-        return c->cred.pid;
+        server_reply(peer, r);
 }
 
 /* ---- admin and small requests ------------------------------------------------------------ */
@@ -502,10 +498,14 @@ static void dispatch(struct client *c, const struct apilogin_msg *m)
                 refuse(c, APILOGIN_PERM_DENIED, "permission denied", why);
                 return;
         }
-        if (m->type == APILOGIN_REQ_AUTH)
-                c->login = login_start(c->srv->d->logins, c, m);
-        else
+        if (m->type == APILOGIN_REQ_AUTH) {
+                struct requester who = { .reply = reply_later, .peer = c,
+                                         .uid = c->cred.uid, .pid = c->cred.pid };
+
+                c->login = login_start(c->srv->d->logins, &who, m);
+        } else {
                 dispatch_sync(c, m);
+        }
 }
 
 /* ---- reading requests ------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* server.h: apilogind's socket server and the daemon's shared state.
+/* server.h: apilogind's socket server.
  *
  * The server owns the listening socket (from systemd, or created at cfg->socket_path) and
  * every client connection: it reads one whole request at a time (proto.h framing), checks
@@ -11,70 +11,17 @@
 #pragma once
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
-#include "outcome.h"
-#include "proto.h"
+#include "apilogind.h"
+#include "reply.h"
 
 #define SERVER_IDLE_MS 10000     /* between requests */
 #define SERVER_READ_MS 3000      /* a request, from its first byte to its last */
 #define SERVER_LIFETIME_MS 30000 /* a connection, whatever it does (plus the login timeout) */
-#define SRV_SESSION_MAX 64
-#define SRV_PATH_MAX 256
 
-struct loop;
-struct apilogin_http;
-struct apilogin_users;
-struct lockout;
-struct sessions;
-struct logins;
 struct server;
 struct client;
-
-/* A config with a reference count: the daemon holds one reference to the current config,
- * and every login in flight holds one to the config it started with, so a reload (SIGHUP)
- * never frees a provider section under a running login. */
-struct cfg_box {
-        struct apilogin_config *cfg;
-        unsigned refs;
-};
-
-/* Wrap cfg (taken) with one reference; NULL on ENOMEM (cfg is then freed). */
-struct cfg_box *cfg_box_new(struct apilogin_config *cfg);
-struct cfg_box *cfg_box_ref(struct cfg_box *b);
-/* Drop a reference; the last one frees the config. Accepts NULL; returns NULL. */
-struct cfg_box *cfg_box_unref(struct cfg_box *b);
-
-/* Everything the parts of the daemon share. Owned by main.c. */
-struct apilogind {
-        struct cfg_box *cfgbox;             /* current config */
-        const struct apilogin_config *cfg;  /* == cfgbox->cfg */
-        struct loop *loop;
-        struct apilogin_http *http;
-        struct localusers *local;           /* the local accounts (/etc/passwd) */
-        struct apilogin_users *users;
-        struct lockout *lockout;
-        struct sessions *sessions;
-        struct logins *logins;
-        struct server *server;
-        bool stopping;                      /* SIGTERM seen: finish, accept nothing new */
-};
-
-/* A reply; empty strings / false flags are "absent". message NULL means
- * apilogin_outcome_message(outcome). */
-struct srv_reply {
-        enum apilogin_outcome outcome;
-        const char *message;
-        bool has_uid;
-        uint32_t uid;
-        char session[SRV_SESSION_MAX + 1];   /* proto.h limit of the session tag */
-        char token_file[SRV_PATH_MAX + 1];   /* limit of the token_file tag */
-        const char *text;
-        bool has_timeout;                    /* QUERY: how long an AUTH may take */
-        uint32_t timeout_ms;
-};
 
 /* Open the listening socket: the one systemd passed (sd_listen_fds), else cfg->socket_path
  * (parent directory made 0755 if missing, a stale socket replaced, mode 0666), and watch
@@ -95,7 +42,3 @@ unsigned server_clients(const struct server *s);
  * its reply); c stays valid until the next loop iteration at least. Never fails: a client
  * that can not be written to is closed. */
 void server_reply(struct client *c, const struct srv_reply *r);
-
-/* Peer credentials of c (SO_PEERCRED at accept). */
-uid_t server_client_uid(const struct client *c);
-pid_t server_client_pid(const struct client *c);

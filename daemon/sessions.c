@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "apilogind.h"
 #include "daemon/users.h"
 #include "dlog.h"
 #include "keyring.h"
@@ -22,8 +23,8 @@
 #include "offline.h"
 #include "pidwatch.h"
 #include "refresh.h"
+#include "reply.h"
 #include "secure.h"
-#include "server.h"
 #include "sessions.h"
 #include "tokenfile.h"
 
