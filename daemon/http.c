@@ -40,6 +40,8 @@ struct apilogin_http_xfer {
         bool too_big;
         bool jarred;                      /* used a login's jar: never pooled (see xfer_free) */
         char *log_url;                    /* url without query/fragment, for resp.url */
+        char why[CURL_ERROR_SIZE];        /* curl's error text (CURLOPT_ERRORBUFFER), or
+                                             ours about a redirect: for resp.why */
         apilogin_http_done_fn done;
         apilogin_http_connected_fn connected; /* set instead of done: connect only (ws.c) */
         void *userdata;
@@ -279,6 +281,7 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         if (x->req.jar)
                 SET(CURLOPT_COOKIEFILE, ""); /* the engine on, no file read */
         SET(CURLOPT_PRIVATE, x);
+        SET(CURLOPT_ERRORBUFFER, x->why);
         SET(CURLOPT_URL, x->req.url);
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_PROTOCOLS_STR, protos);
@@ -545,6 +548,44 @@ static int map_curl_error(const struct apilogin_http_xfer *x, CURLcode c)
         return -EIO;
 }
 
+/* The reason of a failed transfer, for the log: curl's error buffer says what went wrong
+ * in its own words (the certificate problem, the host name that did not match), which
+ * the errno of transport_error cannot. */
+static const char *why_failed(struct apilogin_http_xfer *x, CURLcode c)
+{
+        size_t n = strlen(x->why);
+
+        if (x->too_big)
+                return "reply over the size cap"; /* curl would say "Failure writing" */
+        while (n > 0 && x->why[n - 1] == '\n')
+                x->why[--n] = '\0';
+        return n > 0 ? x->why : curl_easy_strerror(c);
+}
+
+/* A 3xx answer is never followed (CURLOPT_FOLLOWLOCATION off): say where it pointed,
+ * as scheme://host:port only (the path or query may carry anything). */
+static const char *why_redirect(struct apilogin_http_xfer *x)
+{
+        char *to = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+        CURLU *u = NULL;
+
+        if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to)
+                u = curl_url();
+        if (u && curl_url_set(u, CURLUPART_URL, to, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+                snprintf(x->why, sizeof(x->why), "redirect to %s://%s:%s not followed", scheme,
+                         host, port);
+        else
+                snprintf(x->why, sizeof(x->why), "redirect not followed");
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+        return x->why;
+}
+
 /* A connect-only transfer is done: hand the connected handle over (still in the multi),
  * or report why there is none. */
 static void finish_connect(struct apilogin_http_xfer *x, CURLcode c)
@@ -556,10 +597,11 @@ static void finish_connect(struct apilogin_http_xfer *x, CURLcode c)
                 xfer_unlist(x);
                 easy = TAKE_PTR(x->easy);
                 (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+                (void)curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* x->why goes */
         } else {
                 xfer_unlink(x);
         }
-        x->connected(x->userdata, err, easy);
+        x->connected(x->userdata, err, err < 0 ? why_failed(x, c) : NULL, easy);
         xfer_free(x);
 }
 
@@ -614,6 +656,10 @@ static void finish(struct apilogin_http_xfer *x, CURLcode c)
         r->status = status;
         r->transport_error = map_curl_error(x, c);
         r->cookies = jar_release(x);
+        if (r->transport_error < 0)
+                r->why = why_failed(x, c);
+        else if (status >= 300 && status < 400)
+                r->why = why_redirect(x);
         if (r->transport_error < 0) {
                 /* A cut transfer's partial body is never handed on. */
                 apilogin_freezero(r->body, x->cap);

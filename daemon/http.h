@@ -45,6 +45,10 @@ struct apilogin_http_resp {
                                  a jar): the Set-Cookie headers curl accepted, and kept */
         long retry_after;     /* seconds from a Retry-After header, or -1 */
         const char *url;      /* effective URL (for logs; never holds secrets) */
+        const char *why;      /* for the log, NULL if nothing to say: why the transfer
+                                 failed (libcurl's error text, e.g. "SSL certificate
+                                 problem: certificate has expired") or why a redirect was
+                                 not followed; valid during the done callback only */
 };
 
 void apilogin_http_req_clear(struct apilogin_http_req *req);
@@ -89,11 +93,13 @@ int apilogin_http_start(struct apilogin_http *h, const struct apilogin_provider_
 void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x);
 
 /* Called once when a connect-only transfer (apilogin_http_connect) ends: error 0 and easy,
- * the connected curl easy handle (a CURL *), or error -errno as in transport_error and easy
- * NULL. The handle stays attached to the multi, since curl closes a CONNECT_ONLY connection
- * when its handle leaves the multi; the callee owns it from here, uses curl_easy_send/recv
- * on it, and must give it back with apilogin_http_disconnect. */
-typedef void (*apilogin_http_connected_fn)(void *userdata, int error, void *easy);
+ * the connected curl easy handle (a CURL *), or error -errno as in transport_error, easy
+ * NULL and why as in resp.why (valid during the call only). The handle stays attached to
+ * the multi, since curl closes a CONNECT_ONLY connection when its handle leaves the multi;
+ * the callee owns it from here, uses curl_easy_send/recv on it, and must give it back
+ * with apilogin_http_disconnect. */
+typedef void (*apilogin_http_connected_fn)(void *userdata, int error, const char *why,
+                                          void *easy);
 
 /* Open a TCP (http://) or TLS (https://, verified as every transfer is) connection to the
  * host of url through the multi, without sending anything: the transport of a WebSocket

@@ -354,7 +354,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
         apilogin_result_clear(&l->res);
         if (resp->transport_error < 0 || resp->status >= 500) {
                 if (resp->transport_error < 0)
-                        snprintf(l->detail, sizeof(l->detail), "%s",
+                        snprintf(l->detail, sizeof(l->detail), "%s", resp->why ? resp->why :
                                  strerror(-resp->transport_error));
                 else
                         snprintf(l->detail, sizeof(l->detail), "HTTP %ld", resp->status);
@@ -365,7 +365,8 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
         r = drv->login_reply(&in, resp, &l->res);
         if (r < 0 || l->res.outcome == APILOGIN_UNAVAIL) {
                 snprintf(l->detail, sizeof(l->detail), "%s (HTTP %ld)",
-                         r < 0 ? strerror(-r) : "malformed or unusable reply", resp->status);
+                         r < 0 ? strerror(-r) : resp->why ? resp->why :
+                         "malformed or unusable reply", resp->status);
                 next_endpoint(l);
                 (void)run(l);
                 return;

@@ -58,6 +58,7 @@ struct apilogin_ws {
         int fd;                                /* watched in loop; -1 before */
         enum ws_state state;
         long status;                           /* HTTP status of the handshake answer */
+        char why[160];                         /* for resp.why: why it failed, if known */
         char *host;                            /* Host: the URL's authority */
         char *target;                          /* request target: path and query */
         char *log_url;                         /* the URL without query, for resp.url */
@@ -373,8 +374,12 @@ static int handshake_answer(struct apilogin_ws *w)
                 code = code * 10 + (p[i] - '0');
         }
         w->status = code;
-        if (code != 101)
+        if (code != 101) {
+                snprintf(w->why, sizeof(w->why), "WebSocket handshake %s (HTTP %d)",
+                         code >= 300 && code < 400 ? "redirected, not followed" : "refused",
+                         code);
                 return -EPROTO;
+        }
         /* The region up to end + 2 ends in "\r\n": both searches always succeed. */
         for (l = (const char *)memchr(p, '\n', (size_t)(end - p) + 2) + 1; l < end + 2;) {
                 const char *eol = memmem(l, (size_t)(end + 2 - l), "\r\n", 2);
@@ -659,6 +664,7 @@ static void end(struct apilogin_ws *w, int err)
         if (err < 0) {
                 resp.transport_error = err;
                 resp.status = w->status;
+                resp.why = w->why[0] ? w->why : NULL;
         }
         say_goodbye(w, err);
         ws_close(w);
@@ -685,7 +691,7 @@ static void on_timeout(void *userdata)
         end(userdata, -ETIMEDOUT);
 }
 
-static void on_connected(void *userdata, int error, void *easy)
+static void on_connected(void *userdata, int error, const char *why, void *easy)
 {
         struct apilogin_ws *w = userdata;
         curl_socket_t s = CURL_SOCKET_BAD;
@@ -693,6 +699,8 @@ static void on_connected(void *userdata, int error, void *easy)
 
         w->connecting = NULL;
         w->easy = easy;
+        if (why)
+                snprintf(w->why, sizeof(w->why), "%s", why);
         if (r == 0 && (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK ||
                        s == CURL_SOCKET_BAD))
                 r = -EIO;

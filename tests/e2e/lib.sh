@@ -20,7 +20,9 @@ BUILD=${top_builddir:-$SRC}
 BUILD=$(cd "$BUILD" && pwd)
 DATA=$SRC/tests/data
 PAM_SO=$BUILD/pam_module/.libs/pam_apilogin.so
-NSS_SO=$BUILD/nss_module/.libs/libnss_apilogin.so.2
+# APILOGIN_E2E_NSS_SO: another build of the NSS module (scripts/sanitize.sh: one that
+# needs no sanitizer runtime, since every program of a test may load it).
+NSS_SO=${APILOGIN_E2E_NSS_SO:-$BUILD/nss_module/.libs/libnss_apilogin.so.2}
 APILOGIND=$BUILD/daemon/apilogind
 REFAPI=$BUILD/tests/refapi/refapi
 PAM_SESSION=$BUILD/tests/e2e/pam_session
@@ -66,6 +68,23 @@ e2e_init() {
         e2e_mount_private_parent "$STATEDIR"
         e2e_mount_etc
         e2e_syslog_start
+        e2e_preload_shims
+}
+
+# APILOGIN_E2E_PRELOAD (scripts/sanitize.sh: the ASan runtime): preloaded into pamtester,
+# and into nothing else, through a wrapper first in PATH. pamtester is not instrumented
+# but loads the ASan-built PAM module; the runtime must come first in such a process. Its
+# own leaks are not ours: LeakSanitizer is off there.
+e2e_preload_shims() {
+        local c
+        [ -n "${APILOGIN_E2E_PRELOAD:-}" ] || return 0
+        mkdir -p "$T/bin"
+        for c in pamtester; do
+                printf '#!/bin/sh\nLD_PRELOAD=%s ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" exec %s "$@"\n' \
+                        "$APILOGIN_E2E_PRELOAD" "$(command -v "$c")" > "$T/bin/$c"
+                chmod 755 "$T/bin/$c"
+        done
+        PATH=$T/bin:$PATH
 }
 
 # A fresh tmpfs on the parent of DIR, unless /run or /var/lib (just mounted) holds it:

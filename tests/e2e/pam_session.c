@@ -43,6 +43,14 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
         return PAM_SUCCESS;
 }
 
+/* pam_getenvlist's copy is the caller's to free, strings and array. */
+static void free_list(char **l)
+{
+        for (char **e = l; e && *e; e++)
+                free(*e);
+        free(l);
+}
+
 static int run_in_session(pam_handle_t *pamh, const char *cmd)
 {
         char **env = pam_getenvlist(pamh);
@@ -57,6 +65,7 @@ static int run_in_session(pam_handle_t *pamh, const char *cmd)
                 execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
                 _exit(127);
         }
+        free_list(env);
         if (pid < 0 || waitpid(pid, &status, 0) < 0)
                 return -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -77,6 +86,7 @@ static int step(pam_handle_t *pamh, const char *s)
 
                 for (char **e = env; e && *e; e++)
                         printf("env: %s\n", *e);
+                free_list(env);
                 return PAM_SUCCESS;
         }
         if (strncmp(s, "run:", 4) == 0) {

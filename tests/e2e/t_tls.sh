@@ -12,8 +12,11 @@
 # In every failing case the secret reaches no server it was not meant for: for the
 # certificate cases the server counts no request at all (TLS failed before any byte of
 # HTTP); for the redirects the target counts none (and over wss the 307 comes before the
-# auth message, so even the redirecting server gets no credentials). The daemon logs the
-# reason. The matrix (case, provider, PAM code, time, logged detail) is printed at the end.
+# auth message, so even the redirecting server gets no credentials). The daemon's log line
+# names the reason in detail="...": libcurl's words for the certificate ("SSL certificate
+# problem: self-signed certificate", "... certificate has expired", "no alternative
+# certificate subject name matches ..."), "redirect to SCHEME://HOST:PORT not followed"
+# for the HTTP redirects, "WebSocket handshake redirected, not followed" over wss. The matrix (case, provider, PAM code, time, logged detail) is printed at the end.
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 command -v openssl >/dev/null || e2e_skip "no openssl"
@@ -112,6 +115,20 @@ watched_of() {
         case $1 in redir-http) echo plain ;; redir-host) echo good ;; *) echo "$1" ;; esac
 }
 
+# reason_of CASE API: the reason (an extended regex) the log line must name: libcurl's
+# own words for the certificate problems, ours for a redirect that was not followed.
+reason_of() {
+        case $1 in
+        self) echo 'SSL certificate problem: self[- ]signed certificate' ;;
+        other) echo 'no alternative certificate subject name matches' ;;
+        expired) echo 'SSL certificate problem: certificate has expired' ;;
+        redir-http) [ "$2" = ws ] && echo 'WebSocket handshake redirected, not followed \(HTTP 307\)' ||
+                echo "redirect to http://127\\.0\\.0\\.1:$PORT_plain not followed \\(HTTP 307\\)" ;;
+        redir-host) [ "$2" = ws ] && echo 'WebSocket handshake redirected, not followed \(HTTP 307\)' ||
+                echo "redirect to https://127\\.0\\.0\\.1:$PORT_good not followed \\(HTTP 307\\)" ;;
+        esac
+}
+
 # The reason the daemon logged for the last login through provider P.
 detail_of() {
         grep "provider=$1 " "$T/daemon.log" | tail -n 1 | sed -n 's/.* detail="\([^"]*\)".*/\1/p'
@@ -148,6 +165,8 @@ for c in $CASES; do
                         check "$c/$a: the daemon logged it as unavail with a reason" \
                                 grep -q "provider=$p .*outcome=unavailable .*detail=\"[^\"-][^\"]*\"" \
                                 "$T/daemon.log"
+                        check "$c/$a: ... and the logged reason names the problem" \
+                                grep -qE "$(reason_of "$c" "$a")" <<< "$(detail_of "$p")"
                 fi
                 if [ "$a" = ws ] && [ "${c#redir-}" != "$c" ]; then
                         check "$c/$a: the 307 came before any auth message" \

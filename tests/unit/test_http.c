@@ -321,6 +321,7 @@ struct got {
         unsigned cookies;
         long retry_after;
         char url[256];
+        char why[256];                   /* resp.why, "" for NULL */
         uint64_t at;
 };
 
@@ -337,6 +338,7 @@ static void on_done(void *userdata, struct apilogin_http_resp *r)
         snprintf(g->body, sizeof(g->body), "%s", r->body ? r->body : "(null)");
         g->cookies = r->cookies;
         snprintf(g->url, sizeof(g->url), "%s", r->url ? r->url : "");
+        snprintf(g->why, sizeof(g->why), "%s", r->why ? r->why : "");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -388,6 +390,7 @@ static void test_get_ok(void **state)
         assert_int_equal(g.err, 0);
         assert_int_equal(g.status, 200);
         assert_string_equal(g.body, "{\"ok\":true}");
+        assert_string_equal(g.why, ""); /* nothing to say about a success */
         assert_int_equal(g.len, 11);
         assert_int_equal(g.cookies, 0); /* no jar: Set-Cookie goes nowhere */
         assert_int_equal(g.retry_after, 7);
@@ -559,6 +562,8 @@ static void test_refused(void **state)
         assert_int_equal(g.err, -ECONNREFUSED);
         assert_int_equal(g.status, 0);
         assert_string_equal(g.body, "(null)");
+        /* the reason in curl's words, naming where it failed, for the log */
+        assert_non_null(strstr(g.why, "127.0.0.1"));
         assert_true(g.at - t0 < 1000);
         apilogin_http_free(h);
 }
