@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ struct refresh {
         uint64_t renewed, failed, expired;
         refresh_revoke_fn revoke_fn;  /* on_remote_revoke (sessions.c); may be NULL */
         void *revoke_data;
+        struct refresh_lane *lanes;   /* one per provider seen, kept until the end */
+        struct loop_timer kick;       /* due now when a lane with waiters has room */
 };
 
 struct refresh_job {
@@ -59,6 +62,8 @@ struct refresh_job {
         const struct apilogin_provider_cfg *p;
         struct apilogin_http_xfer *xfer;
         struct apilogin_ws *ws;
+        struct refresh_lane *lane;   /* whose place the request in flight holds */
+        struct refresh_waiter wait;  /* due, waiting for its provider's turn */
         bool warned;                 /* this run of failures has been logged */
 };
 
@@ -114,6 +119,82 @@ static double rnd(struct refresh *rf)
         x ^= x >> 27;
         rf->rnd_state = x;
         return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* ---- lanes: turns per provider ----------------------------------------------------------- */
+
+bool refresh_lane_admit(struct refresh_lane *l, struct refresh_waiter *w)
+{
+        if (!l->head && l->in_flight < REFRESH_LANE_MAX)
+                return true;
+        w->lane = l;
+        w->next = NULL;
+        w->prev = l->tail;
+        if (l->tail)
+                l->tail->next = w;
+        else
+                l->head = w;
+        l->tail = w;
+        l->n_waiting++;
+        return false;
+}
+
+void refresh_lane_leave(struct refresh_waiter *w)
+{
+        struct refresh_lane *l = w->lane;
+
+        if (!l)
+                return;
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                l->head = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        else
+                l->tail = w->prev;
+        *w = (struct refresh_waiter){ 0 };
+        l->n_waiting--;
+}
+
+struct refresh_waiter *refresh_lane_next(struct refresh_lane *l)
+{
+        struct refresh_waiter *w = l->head;
+
+        if (!w || l->in_flight >= REFRESH_LANE_MAX)
+                return NULL;
+        refresh_lane_leave(w);
+        return w;
+}
+
+/* The lane of provider (NULL: ""), made on first use; NULL on ENOMEM. */
+static struct refresh_lane *lane_of(struct refresh *rf, const char *provider)
+{
+        struct refresh_lane *l;
+
+        provider = provider ? provider : "";
+        for (l = rf->lanes; l; l = l->next)
+                if (strcmp(l->provider, provider) == 0)
+                        return l;
+        l = calloc(1, sizeof(*l));
+        if (l && !(l->provider = strdup(provider))) {
+                free(l);
+                return NULL;
+        }
+        if (!l)
+                return NULL;
+        l->next = rf->lanes;
+        rf->lanes = l;
+        return l;
+}
+
+/* A request of l ended (answered or cancelled): let the next waiter go, from the loop
+ * rather than from here, where the caller may still be busy with its own job. */
+static void lane_done(struct refresh *rf, struct refresh_lane *l)
+{
+        l->in_flight--;
+        if (l->head && !loop_timer_armed(&rf->kick))
+                (void)loop_timer_set(rf->d->loop, &rf->kick, 0);
 }
 
 /* ---- choosing how ---------------------------------------------------------------------- */
@@ -259,13 +340,17 @@ static void arm_expiry(struct refresh_job *j)
 
 static void job_release(struct refresh_job *j)
 {
+        refresh_lane_leave(&j->wait);
         if (j->xfer)
                 apilogin_http_cancel(j->rf->d->http, j->xfer);
         apilogin_ws_cancel(j->ws);
-        if (j->xfer || j->ws)
+        if (j->xfer || j->ws) {
                 j->rf->in_flight--;
+                lane_done(j->rf, j->lane);
+        }
         j->xfer = NULL;
         j->ws = NULL;
+        j->lane = NULL;
         j->jar = apilogin_http_jar_free(j->jar); /* after the cancel: no transfer holds it */
         j->step = 0;
         j->cfgbox = cfg_box_unref(j->cfgbox);
@@ -300,15 +385,23 @@ static int send_req(struct refresh_job *j, struct apilogin_http_req *req)
 {
         struct apilogind *d = j->rf->d;
         uint64_t deadline = apilogin_now_ms() + j->cfgbox->cfg->timeout_ms;
+        struct refresh_lane *l = lane_of(j->rf, j->u->tok.provider);
         int r;
 
+        if (!l) {
+                apilogin_http_req_clear(req);
+                return -ENOMEM;
+        }
         if (apilogin_ws_url(req->url))
                 r = apilogin_ws_start(d->http, d->loop, j->p, req, deadline, on_reply, j,
                                       &j->ws);
         else
                 r = apilogin_http_start(d->http, j->p, req, deadline, on_reply, j, &j->xfer);
-        if (r == 0)
+        if (r == 0) {
                 j->rf->in_flight++;
+                j->lane = l;
+                l->in_flight++;
+        }
         return r;
 }
 
@@ -400,18 +493,12 @@ static void begin(struct refresh_job *j, enum how how)
         retry_later(j, strerror(-r), -1);
 }
 
-static void on_timer(void *userdata)
+/* A renewal is due and its provider's turn has come. */
+static void fire(struct refresh_job *j)
 {
-        struct refresh_job *j = userdata;
         const struct apilogin_provider_cfg *p;
         enum how how;
 
-        if (j->act == ACT_EXPIRE) {
-                mark_expired(j, "ran out and is not renewed");
-                return;
-        }
-        if (j->rf->d->stopping)
-                return;
         if (j->u->offline) {
                 begin(j, HOW_RELOGIN); /* an offline session waits for its token */
                 return;
@@ -423,6 +510,38 @@ static void on_timer(void *userdata)
                 return;
         }
         begin(j, how);
+}
+
+static void on_timer(void *userdata)
+{
+        struct refresh_job *j = userdata;
+        struct refresh_lane *l;
+
+        if (j->act == ACT_EXPIRE) {
+                mark_expired(j, "ran out and is not renewed");
+                return;
+        }
+        if (j->rf->d->stopping)
+                return;
+        l = lane_of(j->rf, j->u->tok.provider);
+        if (l && !refresh_lane_admit(l, &j->wait))
+                return; /* on_kick fires it when a renewal of l ends */
+        fire(j);
+}
+
+static void on_kick(void *userdata)
+{
+        struct refresh *rf = userdata;
+
+        if (rf->d->stopping)
+                return;
+        for (struct refresh_lane *l = rf->lanes; l; l = l->next) {
+                struct refresh_waiter *w;
+
+                while ((w = refresh_lane_next(l)))
+                        fire((struct refresh_job *)((char *)w -
+                                                    offsetof(struct refresh_job, wait)));
+        }
 }
 
 /* ---- answers -------------------------------------------------------------------------- */
@@ -635,6 +754,8 @@ static void on_reply(void *userdata, struct apilogin_http_resp *resp)
         j->xfer = NULL;
         j->ws = NULL;
         j->rf->in_flight--;
+        lane_done(j->rf, j->lane);
+        j->lane = NULL;
         if (resp->transport_error < 0)
                 snprintf(detail, sizeof(detail), "%s", strerror(-resp->transport_error));
         else
@@ -771,6 +892,8 @@ void refresh_stats(const struct refresh *rf, struct refresh_stats *ret)
         *ret = (struct refresh_stats){ .jobs = rf->jobs, .in_flight = rf->in_flight,
                                        .renewed = rf->renewed, .failed = rf->failed,
                                        .expired = rf->expired };
+        for (const struct refresh_lane *l = rf->lanes; l; l = l->next)
+                ret->waiting += l->n_waiting;
 }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
@@ -803,6 +926,7 @@ int refresh_new(struct apilogind *d, struct keyring *kr, struct refresh **ret)
         rf->kr = kr;
         rf->keepalive_ms = env_seconds("APILOGIND_KEEPALIVE_S", REFRESH_KEEPALIVE_MS);
         rf->extra_life_ms = env_seconds("APILOGIND_EXTRA_TOKEN_S", 0);
+        loop_timer_init(&rf->kick, on_kick, rf);
         if (getrandom(&rf->rnd_state, sizeof(rf->rnd_state), 0) != sizeof(rf->rnd_state) ||
             rf->rnd_state == 0)
                 rf->rnd_state = apilogin_now_ms() | 1;
@@ -812,6 +936,16 @@ int refresh_new(struct apilogind *d, struct keyring *kr, struct refresh **ret)
 
 struct refresh *refresh_free(struct refresh *rf)
 {
+        if (!rf)
+                return NULL;
+        loop_timer_stop(rf->d->loop, &rf->kick);
+        while (rf->lanes) {
+                struct refresh_lane *l = rf->lanes;
+
+                rf->lanes = l->next;
+                free(l->provider);
+                free(l);
+        }
         free(rf);
         return NULL;
 }

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,47 @@ static int open_dir(const char *dir)
         return fd < 0 ? negative_errno() : fd;
 }
 
+static int open_dir_at(int dfd, const char *name)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* The two directories every renewal writes into (RUN_DIR/sessions, RUN_DIR/users) stay
+ * open: walking their path from / again for each file costs as much as writing it. A
+ * cached fd of a directory removed meanwhile makes the write fail with ENOENT; the
+ * caller then forgets it and tries once more with the path (with_dir). */
+struct dir_cache {
+        char path[4096];
+        int fd;
+};
+
+static struct dir_cache sessions_dc = { .fd = -1 }, users_dc = { .fd = -1 };
+
+static void dir_forget(struct dir_cache *c)
+{
+        if (c->fd >= 0)
+                (void)close(c->fd);
+        c->fd = -1;
+        c->path[0] = '\0';
+}
+
+/* The open fd of path (borrowed: the cache keeps it), or -errno. */
+static int dir_get(struct dir_cache *c, const char *path)
+{
+        if (c->fd >= 0 && strcmp(c->path, path) == 0)
+                return c->fd;
+        dir_forget(c);
+        if (strlen(path) >= sizeof(c->path))
+                return -ENAMETOOLONG;
+        c->fd = open_dir(path);
+        if (c->fd < 0)
+                return c->fd;
+        strcpy(c->path, path);
+        return c->fd;
+}
+
 /* ---- token files ---------------------------------------------------------------------- */
 
 static int path_join(char *buf, size_t n, const char *a, const char *b)
@@ -214,6 +256,32 @@ static bool is_reserved_key(const char *k)
         return false;
 }
 
+/* An integer member. cJSON prints numbers with "%1.15g" and then parses them back to
+ * check (and with "%1.17g" when they differ): that costs more than the rest of a record.
+ * Integers below 10^15 (times in ms, pids, uids) print the same either way. */
+static bool add_int(cJSON *o, const char *key, int64_t v)
+{
+        char buf[24];
+
+        snprintf(buf, sizeof(buf), "%" PRId64, v);
+        return cJSON_AddRawToObject(o, key, buf) != NULL;
+}
+
+/* The text of o, in a buffer to free with apilogin_erase_free. apilogin_json_print_wipe
+ * starts at 256 bytes and prints again into a buffer twice as big until the text fits; a
+ * session record is 600 bytes or more, token.json 300: start bigger. */
+static char *print_wipe(cJSON *o)
+{
+        size_t n = 2048;
+        char *out = malloc(n);
+
+        /* The tree's strings are wiped when it is freed (_cleanup_json_). */
+        if (out && cJSON_PrintPreallocated(o, out, (int)n, false))
+                return out;
+        out = apilogin_freezero(out, n);
+        return apilogin_json_print_wipe(o);
+}
+
 /* Add a string, or null for NULL. false on ENOMEM. */
 static bool add_str(cJSON *o, const char *key, const char *v)
 {
@@ -230,9 +298,9 @@ static char *token_json(const struct user_state *u)
         bool ok;
 
         ok = o && add_str(o, "user", u->name) &&
-             cJSON_AddNumberToObject(o, "uid", u->uid) &&
+             add_int(o, "uid", u->uid) &&
              add_str(o, "provider", t->provider) && add_str(o, "token", t->token) &&
-             cJSON_AddNumberToObject(o, "expires_at", (double)(t->expires_at > 0 ? t->expires_at : 0)) &&
+             add_int(o, "expires_at", t->expires_at > 0 ? t->expires_at : 0) &&
              add_str(o, "expires", rfc3339(t->expires_at, when, sizeof(when))) &&
              add_str(o, "role", t->role) &&
              add_str(o, "state", t->expired ? "expired" : "valid") &&
@@ -243,20 +311,32 @@ static char *token_json(const struct user_state *u)
                 if (p->key && p->value && !is_reserved_key(p->key))
                         ok = add_str(o, p->key, p->value);
         }
-        return ok ? apilogin_json_print_wipe(o) : NULL;
+        return ok ? print_wipe(o) : NULL;
 }
 
-/* token, then token.json, into the existing directory dir. */
-static int write_token_files(const struct apilogin_config *cfg, const struct user_state *u,
-                             const char *dir)
+/* token, then token.json, into u's existing directory (RUN_DIR/users/UID). */
+static int write_token_files(const struct apilogin_config *cfg, const struct user_state *u)
 {
         gid_t gid = apilogin_uid_hash(cfg->group ? cfg->group : "apilogin-users", cfg->uid_min,
                                       cfg->uid_max, 0);
         _cleanup_erase_free_ char *json = token_json(u);
-        _cleanup_close_ int dfd = open_dir(dir);
+        _cleanup_close_ int dfd = -1;
         bool sync = wants_sync(cfg->run_dir);
-        int r;
+        char users[4096], name[16];
+        int r, ufd;
 
+        r = path_join(users, sizeof(users), cfg->run_dir, "users");
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof(name), "%u", u->uid);
+        ufd = dir_get(&users_dc, users);
+        dfd = ufd < 0 ? ufd : open_dir_at(ufd, name);
+        if (dfd == -ENOENT) {
+                /* The cached directory may have been removed and made again. */
+                dir_forget(&users_dc);
+                ufd = dir_get(&users_dc, users);
+                dfd = ufd < 0 ? ufd : open_dir_at(ufd, name);
+        }
         if (dfd < 0)
                 return dfd;
         if (!json)
@@ -288,7 +368,7 @@ int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *
                 r = -ENAMETOOLONG;
         r = r ?: apilogin_mkdir_owned(users, 0755, (uid_t)-1, (gid_t)-1);
         r = r ?: apilogin_mkdir_owned(dir, 0755, (uid_t)-1, (gid_t)-1);
-        r = r ?: write_token_files(cfg, u, dir);
+        r = r ?: write_token_files(cfg, u);
         if (r < 0)
                 return r;
         strcpy(ret_path, path);
@@ -297,13 +377,12 @@ int tokenfile_write(const struct apilogin_config *cfg, const struct user_state *
 
 int tokenfile_update(const struct apilogin_config *cfg, const struct user_state *u)
 {
-        char dir[4096], path[4096];
+        char path[4096];
         int r;
 
         if (!has_files(u))
                 return -EINVAL;
-        r = uid_dir(cfg, u->uid, dir, sizeof(dir));
-        r = r ?: write_token_files(cfg, u, dir);
+        r = write_token_files(cfg, u);
         return r == -ENOENT ? tokenfile_write(cfg, u, path, sizeof(path)) : r;
 }
 
@@ -389,8 +468,7 @@ static cJSON *token_to_json(const struct apilogin_token *t)
         bool ok;
 
         ok = o && add_str(o, "token", t->token) && add_str(o, "refresh", t->refresh) &&
-             cJSON_AddNumberToObject(o, "expires_at", (double)t->expires_at) &&
-             cJSON_AddNumberToObject(o, "issued_ms", (double)t->issued_ms) &&
+             add_int(o, "expires_at", t->expires_at) && add_int(o, "issued_ms", t->issued_ms) &&
              add_str(o, "state", t->expired ? "expired" : "valid") &&
              add_str(o, "provider", t->provider) && add_str(o, "endpoint", t->endpoint) &&
              add_str(o, "role", t->role) && (x = cJSON_AddObjectToObject(o, "extra"));
@@ -407,9 +485,8 @@ static cJSON *session_to_json(const struct apilogin_session *s)
 
         ok = o && add_str(o, "id", s->id) && add_str(o, "service", s->service) &&
              add_str(o, "tty", s->tty) && add_str(o, "rhost", s->rhost) &&
-             cJSON_AddNumberToObject(o, "pid", s->pid) &&
-             cJSON_AddNumberToObject(o, "pid_start", (double)s->pid_start) &&
-             cJSON_AddNumberToObject(o, "opened_at", (double)s->opened_at);
+             add_int(o, "pid", s->pid) && add_int(o, "pid_start", (int64_t)s->pid_start) &&
+             add_int(o, "opened_at", s->opened_at);
         return ok ? TAKE_PTR(o) : NULL;
 }
 
@@ -418,7 +495,7 @@ static cJSON *record_to_json(const struct user_state *u)
         _cleanup_json_ cJSON *o = cJSON_CreateObject();
         cJSON *arr, *t;
 
-        if (!o || !add_str(o, "user", u->name) || !cJSON_AddNumberToObject(o, "uid", u->uid))
+        if (!o || !add_str(o, "user", u->name) || !add_int(o, "uid", u->uid))
                 return NULL;
         t = u->has_token ? token_to_json(&u->tok) : cJSON_CreateNull();
         if (!t)
@@ -448,32 +525,44 @@ static int sessions_dir(const struct apilogin_config *cfg, char *buf, size_t n)
         return path_join(buf, n, cfg->run_dir, "sessions");
 }
 
+/* The sessions directory's fd (cached), made when missing. */
+static int sessions_fd(const char *dir)
+{
+        int r, dfd = dir_get(&sessions_dc, dir);
+
+        if (dfd != -ENOENT)
+                return dfd;
+        r = apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
+        return r < 0 ? r : dir_get(&sessions_dc, dir);
+}
+
 int record_save(const struct apilogin_config *cfg, const struct user_state *u)
 {
         _cleanup_json_ cJSON *o = record_to_json(u);
         _cleanup_erase_free_ char *text = NULL;
-        _cleanup_close_ int dfd = -1;
         char dir[4096], name[APILOGIN_NAME_MAX + 8];
-        int r;
+        bool sync = wants_sync(cfg->run_dir);
+        int r, dfd;
 
         if (!o)
                 return -ENOMEM;
-        text = apilogin_json_print_wipe(o);
+        text = print_wipe(o);
         if (!text)
                 return -ENOMEM;
         r = sessions_dir(cfg, dir, sizeof(dir));
         if (r < 0)
                 return r;
         snprintf(name, sizeof(name), "%s.json", u->name);
-        dfd = open_dir(dir);
-        if (dfd == -ENOENT) {
-                r = apilogin_mkdir_owned(dir, 0700, (uid_t)-1, (gid_t)-1);
-                dfd = r < 0 ? r : open_dir(dir);
+        dfd = sessions_fd(dir);
+        r = dfd < 0 ? dfd : write_at(dfd, name, text, strlen(text), (uid_t)-1, (gid_t)-1, sync);
+        if (r == -ENOENT) {
+                /* The cached directory may have been removed (and made again). */
+                dir_forget(&sessions_dc);
+                dfd = sessions_fd(dir);
+                r = dfd < 0 ? dfd : write_at(dfd, name, text, strlen(text), (uid_t)-1,
+                                             (gid_t)-1, sync);
         }
-        if (dfd < 0)
-                return dfd;
-        return write_at(dfd, name, text, strlen(text), (uid_t)-1, (gid_t)-1,
-                        wants_sync(cfg->run_dir));
+        return r;
 }
 
 int record_delete(const struct apilogin_config *cfg, const char *name)

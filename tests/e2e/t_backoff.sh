@@ -34,8 +34,9 @@ CONF
 daemon_start || exit 1
 add_service apilogin-pbx provider=pbx
 
-session_bg a apilogin-test alice alice-pw-7Qx 50
-session_bg f apilogin-pbx frank frank-pw-7Qx 50
+# 300 s, ended by session_end below: on a loaded machine the checks may outlast 50 s.
+session_bg a apilogin-test alice alice-pw-7Qx 300
+session_bg f apilogin-pbx frank frank-pw-7Qx 300
 check "both sessions opened" wait_until 5 token_ready alice
 wait_until 5 token_ready frank
 check "alice's token was refreshed while the API was up" wait_until 5 refstat_ge refresh_ok 1

@@ -37,9 +37,23 @@ daemon_start || exit 1
 add_service apilogin-calls provider=calls
 add_service apilogin-pbx provider=pbx
 
+# session_until NAME SERVICE USER SECRET: session_bg whose command lasts until the test
+# calls session_done NAME (at most 300 s), not a fixed time: on a loaded machine the
+# checks made inside the session may take longer than the session would have lasted.
+session_until() {
+        printf '%s\n' "$4" | "$PAM_SESSION" "$2" "$3" auth open \
+                "run:i=0; while [ ! -e $T/done_$1 ] && [ \$i -lt 1500 ]; do sleep 0.2; i=\$((i + 1)); done" \
+                close > "$T/sess_$1.out" 2>&1 &
+        printf -v "SESS_$1" '%s' "$!"
+}
+session_done() {
+        touch "$T/done_$1"
+        wait "$(eval echo "\$SESS_$1")"
+}
+
 # ---- login_check with refresh_url ---------------------------------------------------------
 PW=alice-pw-7Qx
-session_bg a apilogin-test alice "$PW" 16
+session_until a apilogin-test alice "$PW"
 check "alice's session opened with a token file" wait_until 5 token_ready alice
 tf=$(token_path alice)
 uid=$(id -u alice)
@@ -71,7 +85,7 @@ check "token.json carries the refreshed token, state valid" \
 exp=$(token_json_get alice expires_at)
 check "token.json's expiry lies ahead" [ "${exp%.*}" -gt "$(date +%s)" ]
 check "no password was kept for a provider that refreshes" key_absent alice
-wait "$SESS_a"
+session_done a
 check "the session closed normally" grep -q "close: Success" "$T/sess_a.out"
 check "the last close removed the token files" [ ! -e "$tf" ]
 n=$(refstat refresh)
@@ -79,25 +93,28 @@ sleep 3
 check "no refresh after the session ended" [ "$(refstat refresh)" = "$n" ]
 
 # ---- rest_login: the refresh_token grant --------------------------------------------------
-session_bg f apilogin-pbx frank frank-pw-7Qx 6
+session_until f apilogin-pbx frank frank-pw-7Qx
 check "frank's session opened" wait_until 5 token_ready frank
 t0=$(cat "$(token_path frank)")
 check "rest_login token refreshed through auth/refresh_token" \
         wait_until 5 refstat_ge rest_refresh_ok 1
 check "frank's token file changed" bash -c "[ \"\$(cat '$(token_path frank)')\" != '$t0' ]"
-wait "$SESS_f"
+session_done f
 
 # ---- renew = none (jsonrpc's default): plain expiry -----------------------------------------
-session_bg e apilogin-calls erin erin-pw-7Qx 7
+session_until e apilogin-calls erin erin-pw-7Qx
 check "erin's session opened" wait_until 5 token_ready erin
 t0=$(cat "$(token_path erin)")
-check "token.json says valid at first" [ "$(token_json_get erin state)" = valid ]
+# grep, not token_json_get: the token lives 3 s, and python3 can take seconds to start on
+# a loaded machine.
+check "token.json says valid at first" \
+        grep -q '"state":"valid"' "$(dirname "$(token_path erin)")/token.json"
 check "after the expiry token.json says expired" \
         wait_until 6 token_state_is erin expired
 check "the expired token was not renewed (one login)" [ "$(refstat jsonrpc_login_ok)" = 1 ]
 check "the token file still holds the token it had" [ "$(cat "$(token_path erin)")" = "$t0" ]
 check "the expiry was logged once" [ "$(grep -c 'Token of erin at provider calls.*marked expired' "$T/daemon.log")" = 1 ]
-wait "$SESS_e"
+session_done e
 
 check "no log holds a password" logs_clean "$PW" frank-pw-7Qx erin-pw-7Qx
 check "no log holds a token" logs_clean $(sort -u "$T/tokens.txt")

@@ -122,6 +122,48 @@ static void test_backoff(void **state)
         assert_true(refresh_backoff_ms(UINT32_MAX, 0.0) >= REFRESH_BACKOFF_MAX_MS * 8 / 10);
 }
 
+/* ---- lanes: turns per provider ---------------------------------------------------------- */
+
+static void test_lanes(void **state)
+{
+        struct refresh_lane l = { 0 };
+        struct refresh_waiter w[4] = { 0 }, *x;
+
+        /* Room: go at once, nobody queued. */
+        assert_true(refresh_lane_admit(&l, &w[0]));
+        assert_null(w[0].lane);
+        assert_int_equal(l.n_waiting, 0);
+        /* Full: the waiters queue in order; a full lane lets none go. */
+        l.in_flight = REFRESH_LANE_MAX;
+        for (int i = 0; i < 4; i++)
+                assert_false(refresh_lane_admit(&l, &w[i]));
+        assert_int_equal(l.n_waiting, 4);
+        assert_null(refresh_lane_next(&l));
+        /* One leaves the middle of the queue (its user logged out). */
+        refresh_lane_leave(&w[1]);
+        assert_null(w[1].lane);
+        assert_int_equal(l.n_waiting, 3);
+        refresh_lane_leave(&w[1]); /* not waiting: a no-op */
+        assert_int_equal(l.n_waiting, 3);
+        /* A place frees: first come, first served, one per place. */
+        l.in_flight--;
+        x = refresh_lane_next(&l);
+        assert_ptr_equal(x, &w[0]);
+        assert_null(x->lane);
+        l.in_flight++;
+        assert_null(refresh_lane_next(&l));
+        /* Room again, but waiters are there first: a newcomer queues behind them. */
+        l.in_flight = 0;
+        assert_false(refresh_lane_admit(&l, &w[1]));
+        assert_ptr_equal(refresh_lane_next(&l), &w[2]);
+        assert_ptr_equal(refresh_lane_next(&l), &w[3]);
+        assert_ptr_equal(refresh_lane_next(&l), &w[1]);
+        assert_null(refresh_lane_next(&l));
+        assert_int_equal(l.n_waiting, 0);
+        assert_null(l.head);
+        assert_null(l.tail);
+}
+
 /* ---- records and token files ----------------------------------------------------------- */
 
 static struct apilogin_config *test_cfg(void)
@@ -206,6 +248,46 @@ static void test_record_round_trip(void **state)
                                   "\"expires_at\":5,\"provider\":\"p\",\"endpoint\":\"e\","
                                   "\"state\":\"zombie\"},\"sessions\":[]}";
         assert_int_equal(record_parse(bad, strlen(bad), "alice", &v), -EBADMSG);
+        user_state_free(u);
+}
+
+/* Records and token files are written into directories kept open across writes; one that
+ * was removed (and made again) under the daemon is found again. Integers print as
+ * integers. */
+static void test_record_dirs_cached(void **state)
+{
+        struct user_state *u = test_user();
+        char cmd[8192], path[4096];
+
+        assert_int_equal(record_save(test_cfg(), u), 0);
+        snprintf(path, sizeof(path), "%s/sessions/alice.json", tmpdir);
+        assert_non_null(strstr(slurp(path), "\"issued_ms\":1700000000000,"));
+        assert_non_null(strstr(slurp(path), "\"uid\":"));
+        assert_non_null(strstr(slurp(path), "\"pid_start\":987654321,"));
+        assert_non_null(strstr(slurp(path), "\"expires_at\":1700000060,"));
+        snprintf(cmd, sizeof(cmd), "rm -rf %s/sessions", tmpdir);
+        assert_int_equal(system(cmd), 0);
+        u->tok.issued_ms = NOW + 1;
+        assert_int_equal(record_save(test_cfg(), u), 0);
+        assert_non_null(strstr(slurp(path), "\"issued_ms\":1700000000001,"));
+        /* Removed and made again by someone else: the new directory gets the record. */
+        snprintf(cmd, sizeof(cmd), "rm -rf %s/sessions && mkdir -m 700 %s/sessions", tmpdir,
+                 tmpdir);
+        assert_int_equal(system(cmd), 0);
+        u->tok.issued_ms = NOW + 2;
+        assert_int_equal(record_save(test_cfg(), u), 0);
+        assert_non_null(strstr(slurp(path), "\"issued_ms\":1700000000002,"));
+        if (getuid() == 0) {
+                /* The token files' users directory, the same way. */
+                assert_int_equal(tokenfile_write(test_cfg(), u, path, sizeof(path)), 0);
+                snprintf(cmd, sizeof(cmd), "rm -rf %s/users", tmpdir);
+                assert_int_equal(system(cmd), 0);
+                apilogin_erase_free(u->tok.token);
+                u->tok.token = strdup("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+                assert_int_equal(tokenfile_update(test_cfg(), u), 0);
+                assert_string_equal(slurp(path), "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+                assert_int_equal(tokenfile_remove(test_cfg(), u->uid), 0);
+        }
         user_state_free(u);
 }
 
@@ -428,7 +510,9 @@ int main(void)
                 cmocka_unit_test(test_due_issue_unknown),
                 cmocka_unit_test(test_extra_due),
                 cmocka_unit_test(test_backoff),
+                cmocka_unit_test(test_lanes),
                 cmocka_unit_test(test_record_round_trip),
+                cmocka_unit_test(test_record_dirs_cached),
                 cmocka_unit_test(test_token_json_state),
                 cmocka_unit_test(test_stale_temps),
                 cmocka_unit_test(test_pidwatch),
