@@ -9,7 +9,8 @@
  * With --tls-cert and --tls-key every API is https (and the WebSocket wss) instead.
  * --idle-timeout closes a connection idle that many seconds (default 120), the way real
  * servers drop idle keep-alive connections; each accepted connection counts in /_stats
- * ("connections"), so tests can tell a reused connection from a new one.
+ * ("connections"), so tests can tell a reused connection from a new one; OPTIONS * is
+ * answered here (on_request), counted in "keepwarm" only.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -134,6 +135,49 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 stat_inc(ST_connections);
 }
 
+/* OPTIONS * (RFC 9110 §9.3.7: a question about the server, no resource) is what apilogind
+ * sends to re-open an idle connection in the background (keep_warm). Answered here with
+ * 204 and counted only in "keepwarm", so that no endpoint counter, nor total, moves. The
+ * answer waits for the second call (the whole request read): MHD closes a connection
+ * whose answer was queued before that. */
+static char options_marker;
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result r;
+
+        if (!*con_cls && strcmp(method, "OPTIONS") == 0 && strcmp(url, "*") == 0) {
+                *con_cls = &options_marker;
+                return MHD_YES;
+        }
+        if (*con_cls != &options_marker)
+                return router_on_request(cls, conn, url, method, version, upload_data,
+                                         upload_data_size, con_cls);
+        if (*upload_data_size > 0) {
+                *upload_data_size = 0; /* a body is not expected; ignored */
+                return MHD_YES;
+        }
+        stat_inc(ST_keepwarm);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        (void)MHD_add_response_header(resp, "Allow", "GET, POST, OPTIONS");
+        r = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+        MHD_destroy_response(resp);
+        return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        if (*con_cls != &options_marker)
+                router_on_completed(cls, conn, con_cls, toe);
+}
+
 /* The address to bind: 127.0.0.1, or --listen's IPv4 or IPv6 literal. */
 static int bind_address(const struct opts *o, struct sockaddr_storage *ss, unsigned *flags)
 {
@@ -180,11 +224,11 @@ static struct MHD_Daemon *start_daemon(const struct opts *o, const struct tls_pe
                 tls_opts[0].option = MHD_OPTION_END;
         return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_ALLOW_UPGRADE | flags,
-                                o->port, NULL, NULL, router_on_request, NULL,
+                                o->port, NULL, NULL, on_request, NULL,
                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                 MHD_OPTION_ARRAY, tls_opts,
                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                MHD_OPTION_NOTIFY_COMPLETED, router_on_completed, NULL,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
                                 MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
                                 MHD_OPTION_CONNECTION_LIMIT, 4000u,
