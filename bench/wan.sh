@@ -143,7 +143,7 @@ DAEMON_FLAGS=--foreground daemon_start >/dev/null || exit 1
 for t in "${TYPES[@]}"; do
         read -r _ prov _ _ path ctype body <<<"$t"
         for p in "$prov" "$prov-nw"; do
-                echo "auth required $PAM_SO config=$T/apilogin.conf provider=$p" > "/etc/pam.d/wan-$p"
+                echo "auth required $PAM_SO provider=$p" > "/etc/pam.d/wan-$p"
         done
         [ "$path" = - ] && continue
         cat > "$T/curl-$prov.sh" <<CURL
