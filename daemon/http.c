@@ -65,6 +65,7 @@ struct warm {
 };
 
 #define WARM_MAX 16
+#define WARM_FOR_MS (10u * 60u * 1000u) /* kept warm this long after the last login */
 
 struct apilogin_http_jar {
         CURLSH *share; /* CURL_LOCK_DATA_COOKIE only: one thread, no lock callbacks */
@@ -332,6 +333,10 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         } else {
                 SET(CURLOPT_HTTPGET, 1L);
         }
+        if (x->warm)
+                /* curl drops a connection idle for 118 s when it is next wanted; a warm
+                 * one is watched instead (and TCP keep-alive finds a dead peer). */
+                SET(CURLOPT_MAXAGE_CONN, (long)(WARM_FOR_MS / 1000));
         if (x->keeper) {
                 SET(CURLOPT_CUSTOMREQUEST, "OPTIONS");
                 SET(CURLOPT_REQUEST_TARGET, "*");
@@ -548,7 +553,6 @@ void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
  * WARM_MAX endpoints, only for WARM_FOR_MS after the endpoint's last login, and a backoff
  * after a failed re-open or a connection that died young. WebSocket logins are not kept
  * warm: their connection is the login's own (connect-only) and is closed after it. */
-#define WARM_FOR_MS (10u * 60u * 1000u)
 #define WARM_TIMEOUT_MS 10000u     /* one re-open, TCP + TLS + OPTIONS */
 #define WARM_MIN_LIFE_MS 500u      /* a connection closed sooner counts as a failure */
 #define WARM_BACKOFF_MIN_MS 1000u
