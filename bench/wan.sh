@@ -15,7 +15,8 @@
 #   pam_exec+curl    pam_exec running curl (a process, a new TCP + TLS connection per login)
 #   libcurl fresh    in-process libcurl with a fresh handle per login (pam_url style)
 # ws_auth has no curl baseline (Debian's curl has no WebSocket); its logins through the
-# daemon open a connection of their own each time (keep_warm does not apply).
+# daemon open a connection of their own each time (keep_warm does not apply), to a refapi
+# instance that keeps idle connections (so its cold rows only differ by the pause).
 # RTT 0 (the link without delay) gives each row's own cost: "net_rtt" is (p50 - that) / RTT,
 # the round trips a login pays. Target (issue 12): apilogin p50 <= 1.2 RTT + server time,
 # warm or cold; the baselines pay >= 3 RTT (TCP, TLS 1.3, request).
@@ -95,10 +96,15 @@ mkdir -p "$C"
  openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
         -extfile api.ext -out api.pem 2>/dev/null) || { echo "wan.sh: openssl failed"; exit 1; }
 
-# Two refapi instances: 8443 for the providers kept warm, 8444 for keep_warm = no.
-for port in 8443 8444; do
+# refapi instances: 8443 for the providers kept warm, 8444 for keep_warm = no, both
+# dropping idle connections after 1 s; 8445 for ws_auth (a connection per login, nothing
+# to keep warm; and refapi aborted once when an upgraded TLS connection met the 1 s idle
+# timeout at 100 ms RTT, so the WebSocket server keeps the default).
+for port in 8443 8444 8445; do
+        idle=(--idle-timeout 1)
+        [ "$port" = 8445 ] && idle=()
         nsenter -t "$APINS" -n "$REFAPI" --accounts "$DATA/e2e_accounts.json" --listen "$API" \
-                --port "$port" --tls-cert "$C/api.pem" --tls-key "$C/api.key" --idle-timeout 1 \
+                --port "$port" --tls-cert "$C/api.pem" --tls-key "$C/api.key" "${idle[@]}" \
                 >> "$T/refapi.log" 2>&1 &
         API_PIDS="$API_PIDS $!"
         wait_until 5 curl -sf --cacert "$C/ca.pem" "https://$API:$port/_stats" -o /dev/null ||
@@ -124,7 +130,7 @@ provider() {
         jsonrpc) url="$base/v4.0" ;;
         rest_login) url="$base/api
 domain = tenant.example.com" ;;
-        ws_auth) url="wss://$API:$2/
+        ws_auth) url="wss://$API:8445/
 users = kiosk:user" ;;
         esac
         printf '\n[provider %s]\ntype = %s\nurl = %s\nca_file = %s\nkeep_warm = %s\n' \
