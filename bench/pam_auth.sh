@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/.."
 export top_builddir=${top_builddir:-$PWD}
+export E2E_TIMEOUT=${E2E_TIMEOUT:-7200} # a whole run takes longer than a test may
 . tests/e2e/lib.sh
 e2e_init "$@"
 N=${1:-2000}
