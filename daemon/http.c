@@ -81,6 +81,7 @@ struct apilogin_http {
         struct curl_waitfd *wfds;         /* scratch for apilogin_http_poll */
         unsigned n_wfds;
         struct warm warm[WARM_MAX];       /* endpoints kept warm */
+        uint64_t warm_for_ms;             /* WARM_FOR_MS, or APILOGIND_WARM_FOR_S (tests) */
 };
 
 /* keep warm (defined below, in their own section) */
@@ -550,7 +551,8 @@ void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
  * transfer re-opens one at once in the background: "OPTIONS *" (RFC 9110 9.3.7: about the
  * server, no resource, no side effect), which leaves the new connection in the cache, its
  * TLS handshake resumed from the share's session cache. Bounded: one keeper per endpoint,
- * WARM_MAX endpoints, only for WARM_FOR_MS after the endpoint's last login, and a backoff
+ * WARM_MAX endpoints, only for WARM_FOR_MS after the endpoint's last login (tests shorten it
+ * with APILOGIND_WARM_FOR_S), and a backoff
  * after a failed re-open or a connection that died young. WebSocket logins are not kept
  * warm: their connection is the login's own (connect-only) and is closed after it. */
 #define WARM_TIMEOUT_MS 10000u     /* one re-open, TCP + TLS + OPTIONS */
@@ -739,7 +741,7 @@ static unsigned warm_step(struct apilogin_http *h, unsigned first, int *timeout_
 
                 if (!w->origin || w->in_flight || w->keeper)
                         continue;
-                if (now - w->last_login_ms > WARM_FOR_MS) {
+                if (now - w->last_login_ms > h->warm_for_ms) {
                         warm_forget(w);
                         continue;
                 }
@@ -1014,6 +1016,20 @@ struct apilogin_http_jar *apilogin_http_jar_free(struct apilogin_http_jar *jar)
         return NULL;
 }
 
+/* APILOGIND_WARM_FOR_S (1..300) shortens how long endpoints stay warm after their last
+ * login, for tests; anything else is ignored (this file never logs). */
+static uint64_t warm_for_from_env(void)
+{
+        const char *e = getenv("APILOGIND_WARM_FOR_S");
+        char *end = NULL;
+        unsigned long v;
+
+        if (!e || !*e)
+                return WARM_FOR_MS;
+        v = strtoul(e, &end, 10);
+        return *end || v < 1 || v > 300 ? WARM_FOR_MS : v * 1000u;
+}
+
 /* The multi handle (up to MAX_CONNECTS idle connections kept warm) and a share handle
  * for TLS sessions. curl_global_init must have run (the daemon's main does it). */
 int apilogin_http_new(struct apilogin_http **ret)
@@ -1022,6 +1038,7 @@ int apilogin_http_new(struct apilogin_http **ret)
 
         if (!h)
                 return -ENOMEM;
+        h->warm_for_ms = warm_for_from_env();
         h->multi = curl_multi_init();
         h->share = curl_share_init();
         if (!h->multi || !h->share ||

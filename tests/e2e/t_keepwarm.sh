@@ -6,7 +6,9 @@
 # of its own: it goes out on the one the daemon re-opened. Both a login_check login and a
 # rest_login one (its cookie jar on another curl share) take that connection. Against
 # "cold" (keep_warm = no) nothing reconnects in the background and the next login opens
-# its own connection. Connections are counted by refapi (/_stats "connections", every
+# its own connection. Re-opening is bounded: only while an endpoint had a login in the last
+# APILOGIND_WARM_FOR_S seconds (10 minutes unless a test shortens it; 6 s here), after that
+# nothing reconnects. Connections are counted by refapi (/_stats "connections", every
 # accepted connection: each stats read below is one of them).
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
@@ -52,7 +54,7 @@ url = https://localhost:$PORT_cold/v1/login_check
 ca_file = $T/certs/ca.pem
 keep_warm = no
 CONF
-daemon_start || exit 1
+APILOGIND_WARM_FOR_S=6 daemon_start || exit 1
 for p in lc_warm rest_warm lc_cold; do add_service "apilogin-$p" "provider=$p"; done
 
 # stats NAME: "connections keepwarm login_check_ok rest_login_ok total" of an instance
@@ -98,6 +100,7 @@ reused_after_idle() {
 
 # ---- keep_warm = yes -----------------------------------------------------------------------
 login apilogin-lc_warm alice alice-pw-7Qx
+last_warm=$SECONDS
 expect_pam "login_check over TLS authenticates" "auth: Success"
 check "the server dropped the idle connection and the daemon re-opened it (OPTIONS *)" \
         wait_until 5 keepwarm_ge warm 1
@@ -105,6 +108,7 @@ check "after 2 s idle, a login_check login goes out on the re-opened connection"
         reused_after_idle warm apilogin-lc_warm alice alice-pw-7Qx
 check "a rest_login login (cookie jar) takes the same warm connection" \
         reused_after_idle warm apilogin-rest_warm frank frank-pw-7Qx
+last_warm=$SECONDS
 read -r _ k0 _ _ t0 < <(stats warm)
 sleep 2.2
 read -r _ k1 _ _ t1 < <(stats warm)
@@ -122,5 +126,12 @@ check "keep_warm = no: nothing reconnected in the background (only the stats rea
 check "keep_warm = no: no OPTIONS * was sent" [ "$kw" = 0 ]
 n=$(login_opens cold apilogin-lc_cold alice alice-pw-7Qx)
 check "keep_warm = no: after idle, the login opens a new connection" [ "$n" = 1 ]
+# ---- bounded: 6 s after the last login to "warm", nothing re-opens any more -------------------
+sleep $((last_warm + 8 - SECONDS > 0 ? last_warm + 8 - SECONDS : 0))
+read -r _ k0 _ < <(stats warm)
+sleep 2.5
+read -r _ k1 _ < <(stats warm)
+check "no re-open once the endpoint had no login for APILOGIND_WARM_FOR_S (keepwarm $k0 -> $k1)" \
+        [ "$k1" = "$k0" ]
 check "no warnings or errors from the daemon" bash -c "! grep -E 'warn|err' '$T/daemon.log' | grep -v 'debug' | grep -q ."
 e2e_done
