@@ -1,7 +1,10 @@
 /* pam_auth_client.c: benchmark driver. Runs pam_start, pam_authenticate, pam_end in a loop
  * in P processes and prints logins per second and the p50/p99 latency of one whole login.
  *
- *   pam_auth_client SERVICE USER PASSWORD ITERATIONS PROCESSES */
+ *   pam_auth_client SERVICE USER PASSWORD ITERATIONS PROCESSES
+ *
+ * PAUSE_MS in the environment: wait that long before each login (not timed), e.g. for
+ * the daemon's connections to go idle between logins (bench/wan.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +49,16 @@ static int cmp(const void *a, const void *b)
 static int worker(const char *svc, const char *user, int n, double *lat)
 {
         struct pam_conv c = { conv, NULL };
+        const char *pause = getenv("PAUSE_MS");
         int fails = 0;
 
         for (int i = 0; i < n; i++) {
                 pam_handle_t *pamh = NULL;
-                double t0 = now_us();
+                double t0;
+
+                if (pause)
+                        usleep((useconds_t)atoi(pause) * 1000);
+                t0 = now_us();
                 int r = pam_start(svc, user, &c, &pamh);
 
                 if (r == PAM_SUCCESS)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -79,8 +80,11 @@ static int connect_socket(const char *path, long long deadline, int *ret_fd)
         return 0;
 }
 
-static int send_all(int fd, const uint8_t *p, size_t len, long long deadline)
+/* *ret_sent is how many bytes went out, so that the caller knows whether the daemon may
+ * have seen any of the request. */
+static int send_all(int fd, const uint8_t *p, size_t len, long long deadline, size_t *ret_sent)
 {
+        *ret_sent = 0;
         while (len > 0) {
                 ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
@@ -98,60 +102,72 @@ static int send_all(int fd, const uint8_t *p, size_t len, long long deadline)
                 }
                 p += n;
                 len -= (size_t)n;
+                *ret_sent += (size_t)n;
         }
         return 0;
 }
 
-static int recv_all(int fd, uint8_t *p, size_t len, long long deadline)
+/* One whole reply into buf (APILOGIN_PROTO_MAX_MSG bytes). The daemon answers only after
+ * reading the request, so this waits first and then takes header and body with one recv
+ * as a rule. A byte past the reply is a protocol error: the daemon sends nothing unasked.
+ * Returns the reply's length or -errno. */
+static int recv_reply(int fd, uint8_t *buf, long long deadline)
 {
-        while (len > 0) {
-                ssize_t n = recv(fd, p, len, 0);
+        size_t got = 0, want = APILOGIN_PROTO_HEADER;
+        bool have_header = false;
 
+        while (got < want) {
+                uint32_t body_len;
+                uint8_t type;
+                ssize_t n;
+                int r = wait_fd(fd, POLLIN, deadline);
+
+                if (r < 0)
+                        return r;
+                n = recv(fd, buf + got, APILOGIN_PROTO_MAX_MSG - got, 0);
                 if (n == 0)
                         return -EPROTO; /* daemon closed before a whole reply */
                 if (n < 0) {
-                        int r;
-
-                        if (errno == EINTR)
+                        if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        if (errno != EAGAIN)
-                                return negative_errno();
-                        r = wait_fd(fd, POLLIN, deadline);
-                        if (r < 0)
-                                return r;
-                        continue;
+                        return negative_errno();
                 }
-                p += n;
-                len -= (size_t)n;
+                got += (size_t)n;
+                if (!have_header && got >= APILOGIN_PROTO_HEADER) {
+                        r = apilogin_proto_header(buf, &type, &body_len);
+                        if (r < 0)
+                                return r == -EMSGSIZE ? -EBADMSG : r;
+                        want = APILOGIN_PROTO_HEADER + body_len;
+                        have_header = true;
+                }
         }
-        return 0;
+        return got == want ? (int)got : -EBADMSG;
 }
 
+/* Send req and read its reply on fd. *ret_unsent is true when the failure came before any
+ * byte of the request left (the request can be sent again elsewhere). */
 static int exchange(int fd, const struct apilogin_msg *req, struct apilogin_msg *ret_reply,
-                    long long deadline)
+                    long long deadline, bool *ret_unsent)
 {
         uint8_t buf[APILOGIN_PROTO_MAX_MSG];
-        uint32_t body_len;
-        uint8_t type;
+        size_t sent = 0;
         int len, r;
 
+        *ret_unsent = false;
         len = apilogin_proto_encode(req, buf, sizeof(buf));
         if (len < 0)
                 return len;
-        r = send_all(fd, buf, (size_t)len, deadline);
+        r = send_all(fd, buf, (size_t)len, deadline, &sent);
         apilogin_secure_erase(buf, (size_t)len);
-        if (r < 0)
+        if (r < 0) {
+                *ret_unsent = sent == 0;
                 return r;
-        r = recv_all(fd, buf, APILOGIN_PROTO_HEADER, deadline);
-        if (r < 0)
-                return r;
-        r = apilogin_proto_header(buf, &type, &body_len);
-        if (r < 0)
-                return r == -EMSGSIZE ? -EBADMSG : r;
-        r = recv_all(fd, buf + APILOGIN_PROTO_HEADER, body_len, deadline);
-        if (r < 0)
-                return r;
-        r = apilogin_proto_decode(buf, APILOGIN_PROTO_HEADER + body_len, ret_reply);
+        }
+        len = recv_reply(fd, buf, deadline);
+        if (len < 0)
+                return len;
+        r = apilogin_proto_decode(buf, (size_t)len, ret_reply);
+        apilogin_secure_erase(buf, (size_t)len);
         if (r == 0 && ret_reply->type != APILOGIN_REPLY)
                 r = -EBADMSG;
         return r;
@@ -160,12 +176,47 @@ static int exchange(int fd, const struct apilogin_msg *req, struct apilogin_msg 
 int apilogin_client_call(const char *socket_path, const struct apilogin_msg *req,
                          struct apilogin_msg *ret_reply, int timeout_ms)
 {
-        long long deadline = now_ms() + timeout_ms;
-        _cleanup_close_ int fd = -1;
+        struct apilogin_client c = APILOGIN_CLIENT_INIT;
+        int r = apilogin_client_exchange(&c, socket_path, req, ret_reply, timeout_ms);
+
+        apilogin_client_close(&c);
+        return r;
+}
+
+void apilogin_client_close(struct apilogin_client *c)
+{
+        if (c->fd >= 0)
+                (void)close(c->fd);
+        c->fd = -1;
+}
+
+int apilogin_client_exchange(struct apilogin_client *c, const char *socket_path,
+                             const struct apilogin_msg *req, struct apilogin_msg *ret_reply,
+                             int timeout_ms)
+{
+        long long now = now_ms(), deadline = now + timeout_ms;
+        bool kept = c->fd >= 0, unsent = false;
         int r;
 
-        r = connect_socket(socket_path, deadline, &fd);
-        if (r < 0)
-                return r;
-        return exchange(fd, req, ret_reply, deadline);
+        if (kept && now - c->used_ms >= APILOGIN_CLIENT_REUSE_MS) {
+                apilogin_client_close(c);
+                kept = false;
+        }
+        for (;;) {
+                if (c->fd < 0) {
+                        r = connect_socket(socket_path, deadline, &c->fd);
+                        if (r < 0)
+                                return r;
+                }
+                r = exchange(c->fd, req, ret_reply, deadline, &unsent);
+                if (r == 0) {
+                        c->used_ms = now_ms();
+                        return 0;
+                }
+                apilogin_client_close(c);
+                /* The kept connection was gone before anything went out: once more. */
+                if (!kept || !unsent || (r != -EPIPE && r != -ECONNRESET))
+                        return r;
+                kept = false;
+        }
 }

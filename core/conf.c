@@ -78,7 +78,7 @@ struct key_def {
         bool unbuilt;                 /* accepted with a warning, feature not built yet */
 };
 
-enum { N_GKEYS = 22, N_PKEYS = 11 };
+enum { N_GKEYS = 22, N_PKEYS = 12 };
 enum { GK_PROVIDERS = 0 }; /* index in global_keys */
 
 struct parser {
@@ -642,6 +642,7 @@ enum {
         PK_REFRESH,
         PK_CA,
         PK_INSECURE,
+        PK_KEEP_WARM,
         PK_OPERATE,
         PK_DOMAIN,
         PK_RENEW,
@@ -661,6 +662,8 @@ static const struct key_def provider_keys[N_PKEYS] = {
                     .types = ALL_TYPES },
         [PK_INSECURE] = { .name = "insecure_http", .parse = parse_bool, .off = POFF(insecure_http),
                           .types = ALL_TYPES },
+        [PK_KEEP_WARM] = { .name = "keep_warm", .parse = parse_bool, .off = POFF(keep_warm),
+                           .types = ALL_TYPES },
         [PK_OPERATE] = { .name = "operate_as", .parse = parse_bool, .off = POFF(operate_as),
                          .types = TYPE_BIT(APILOGIN_PT_TOKEN_LOGIN) },
         [PK_DOMAIN] = { .name = "domain", .parse = parse_domain, .off = POFF(domain),
@@ -773,7 +776,8 @@ static int begin_provider(struct parser *p, const char *name)
         if (!nl)
                 return fail_oom(p);
         p->pkey_line = nl;
-        np[c->n_prov] = (struct apilogin_provider_cfg){ .name = strdup(name), .line = p->lineno };
+        np[c->n_prov] = (struct apilogin_provider_cfg){ .name = strdup(name), .line = p->lineno,
+                                                        .keep_warm = true };
         if (!np[c->n_prov].name)
                 return fail_oom(p);
         memset(nl[c->n_prov], 0, sizeof(nl[c->n_prov]));

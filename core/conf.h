@@ -53,6 +53,7 @@ struct apilogin_provider_cfg {
         char *refresh_url;     /* login_check, optional */
         char *ca_file;         /* optional; NULL = system store */
         bool insecure_http;    /* allow http:// / ws:// to non-loopback hosts */
+        bool keep_warm;        /* re-open idle connections in the background (default yes) */
         bool operate_as;       /* token_login */
         char *domain;          /* rest_login */
         enum apilogin_renew renew;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -45,7 +46,28 @@ struct apilogin_http_xfer {
         apilogin_http_done_fn done;
         apilogin_http_connected_fn connected; /* set instead of done: connect only (ws.c) */
         void *userdata;
+        struct warm *warm;                /* the endpoint kept warm it counts in, or NULL */
+        bool keeper;                      /* the background re-open of warm (OPTIONS *) */
 };
+
+/* An endpoint kept warm (see "keep warm" below). A slot is free when origin is NULL. */
+struct warm {
+        char *origin;           /* "scheme://host:port": what curl's cache matches on */
+        char *ca_file;          /* with the TLS settings of the logins (NULL = system) */
+        bool insecure_http;
+        unsigned in_flight;     /* login transfers on it now: the socket is curl's then */
+        bool keeper;            /* the keeper's OPTIONS is in flight */
+        bool watch;             /* fd is the idle connection's socket, polled for a close */
+        int fd;
+        ino_t ino;              /* the fd's socket: a reused fd number is not ours */
+        uint64_t last_login_ms; /* the last login transfer that started on it */
+        uint64_t opened_ms;     /* when its connection was last opened */
+        uint64_t retry_ms;      /* no re-open before (backoff) */
+        unsigned fails;         /* failed re-opens in a row */
+};
+
+#define WARM_MAX 16
+#define WARM_FOR_MS (10u * 60u * 1000u) /* kept warm this long after the last login */
 
 struct apilogin_http_jar {
         CURLSH *share; /* CURL_LOCK_DATA_COOKIE only: one thread, no lock callbacks */
@@ -60,7 +82,14 @@ struct apilogin_http {
         unsigned n_pool;
         struct curl_waitfd *wfds;         /* scratch for apilogin_http_poll */
         unsigned n_wfds;
+        struct warm warm[WARM_MAX];       /* endpoints kept warm */
+        uint64_t warm_for_ms;             /* WARM_FOR_MS, or APILOGIND_WARM_FOR_S (tests) */
 };
+
+/* keep warm (defined below, in their own section) */
+static void warm_note(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p);
+static void warm_adopt(struct apilogin_http_xfer *x);
+static void warm_release(struct apilogin_http_xfer *x);
 
 /* CLOCK_MONOTONIC in ms: the time base of every deadline in the daemon. */
 uint64_t apilogin_now_ms(void)
@@ -308,6 +337,14 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         } else {
                 SET(CURLOPT_HTTPGET, 1L);
         }
+        if (x->warm)
+                /* curl drops a connection idle for 118 s when it is next wanted; a warm
+                 * one is watched instead (and TCP keep-alive finds a dead peer). */
+                SET(CURLOPT_MAXAGE_CONN, (long)(WARM_FOR_MS / 1000));
+        if (x->keeper) {
+                SET(CURLOPT_CUSTOMREQUEST, "OPTIONS");
+                SET(CURLOPT_REQUEST_TARGET, "*");
+        }
         if (x->connected) {
                 /* The WebSocket handshake is ours to send, in HTTP/1.1: no h2 by ALPN. */
                 SET(CURLOPT_CONNECT_ONLY, 1L);
@@ -332,6 +369,7 @@ static void xfer_free(struct apilogin_http_xfer *x)
 {
         struct apilogin_http *h = x->h;
 
+        warm_release(x);
         if (x->easy) {
                 /* curl_easy_reset keeps cookies and shares: a handle that saw a login's
                  * cookies is never lent to another transfer. */
@@ -431,6 +469,9 @@ static int xfer_start(struct apilogin_http *h, const struct apilogin_provider_cf
         x->jarred = x->req.jar != NULL;
         x->connected = cb->connected;
         x->userdata = cb->userdata;
+        x->keeper = cb->keeper;
+        x->warm = cb->warm;
+        warm_note(x, p);
         r = build_headers(x);
         if (r == 0) {
                 uint64_t left = deadline_ms - now;
@@ -502,6 +543,243 @@ void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
                 return;
         xfer_unlink(x);
         xfer_free(x);
+}
+
+/* ---- keep warm ---------------------------------------------------------------------------
+ * One warm connection per endpoint that served a login recently (keep_warm = yes, the
+ * default), so that a login costs one round trip even after the server dropped the idle
+ * connection. A login leaves its connection in the multi's cache; while it sits idle, its
+ * socket is polled here. An idle HTTP/1.1 connection becomes readable only when the server
+ * closes it (FIN, or a TLS close_notify first), and then, or when curl dropped it, a keeper
+ * transfer re-opens one at once in the background: "OPTIONS *" (RFC 9110 9.3.7: about the
+ * server, no resource, no side effect), which leaves the new connection in the cache, its
+ * TLS handshake resumed from the share's session cache. Bounded: one keeper per endpoint,
+ * WARM_MAX endpoints, only for WARM_FOR_MS after the endpoint's last login (tests shorten it
+ * with APILOGIND_WARM_FOR_S), and a backoff
+ * after a failed re-open or a connection that died young. WebSocket logins are not kept
+ * warm: their connection is the login's own (connect-only) and is closed after it. */
+#define WARM_TIMEOUT_MS 10000u     /* one re-open, TCP + TLS + OPTIONS */
+#define WARM_MIN_LIFE_MS 500u      /* a connection closed sooner counts as a failure */
+#define WARM_BACKOFF_MIN_MS 1000u
+#define WARM_BACKOFF_MAX_MS 60000u
+
+static void warm_forget(struct warm *w)
+{
+        free(w->origin);
+        free(w->ca_file);
+        *w = (struct warm){ 0 };
+}
+
+/* "scheme://host:port" of url (the port spelled out), or NULL (bad URL, no memory). */
+static char *origin_of(const char *url)
+{
+        char *scheme = NULL, *host = NULL, *port = NULL, *o = NULL;
+        CURLU *u = curl_url();
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+            asprintf(&o, "%s://%s:%s", scheme, host, port) < 0)
+                o = NULL;
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+        return o;
+}
+
+static bool warm_matches(const struct warm *w, const char *origin,
+                         const struct apilogin_provider_cfg *p)
+{
+        const char *ca = p->ca_file;
+
+        return w->origin && strcmp(w->origin, origin) == 0 &&
+               w->insecure_http == p->insecure_http &&
+               (ca && w->ca_file ? strcmp(ca, w->ca_file) == 0 : ca == w->ca_file);
+}
+
+/* The slot of origin, or a new one (a free slot, else the least recently used idle one). */
+static struct warm *warm_get(struct apilogin_http *h, char *origin,
+                             const struct apilogin_provider_cfg *p)
+{
+        struct warm *w = NULL;
+
+        for (size_t i = 0; i < WARM_MAX; i++) {
+                struct warm *c = &h->warm[i];
+
+                if (warm_matches(c, origin, p)) {
+                        free(origin);
+                        return c;
+                }
+                if (!c->origin)
+                        w = w && !w->origin ? w : c;
+                else if (!c->in_flight && !c->keeper &&
+                         (!w || (w->origin && c->last_login_ms < w->last_login_ms)))
+                        w = c;
+        }
+        if (!w) {
+                free(origin);
+                return NULL;
+        }
+        warm_forget(w);
+        w->origin = origin;
+        w->insecure_http = p->insecure_http;
+        w->ca_file = p->ca_file ? strdup(p->ca_file) : NULL;
+        if (p->ca_file && !w->ca_file) {
+                warm_forget(w);
+                return NULL;
+        }
+        return w;
+}
+
+/* A transfer starts: a login's counts in its endpoint's slot (when its provider wants it
+ * warm), a keeper marks its slot busy. Failures only mean "not kept warm". */
+static void warm_note(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p)
+{
+        char *origin;
+
+        if (x->keeper) {
+                x->warm->keeper = true;
+                return;
+        }
+        if (!x->done || !p || !p->keep_warm)
+                return;
+        origin = origin_of(x->req.url);
+        x->warm = origin ? warm_get(x->h, origin, p) : NULL;
+        if (!x->warm)
+                return;
+        x->warm->in_flight++;
+        x->warm->last_login_ms = apilogin_now_ms();
+}
+
+/* A transfer is done (still in the multi): its connection, if curl kept it, is the one to
+ * watch from now on. */
+static void warm_adopt(struct apilogin_http_xfer *x)
+{
+        struct warm *w = x->warm;
+        curl_socket_t fd = CURL_SOCKET_BAD;
+        long connects = 0;
+        struct stat st;
+
+        if (!w)
+                return;
+        (void)curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+        if (connects > 0)
+                w->opened_ms = apilogin_now_ms();
+        if (curl_easy_getinfo(x->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+            fd == CURL_SOCKET_BAD || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return; /* closed: the next warm_step re-opens */
+        w->watch = true;
+        w->fd = fd;
+        w->ino = st.st_ino;
+}
+
+static void warm_release(struct apilogin_http_xfer *x)
+{
+        if (!x->warm)
+                return;
+        if (x->keeper)
+                x->warm->keeper = false;
+        else
+                x->warm->in_flight--;
+        x->warm = NULL;
+}
+
+static void warm_backoff(struct warm *w, uint64_t now)
+{
+        uint64_t ms = WARM_BACKOFF_MIN_MS << (w->fails < 6 ? w->fails : 6);
+
+        w->fails++;
+        w->retry_ms = now + (ms < WARM_BACKOFF_MAX_MS ? ms : WARM_BACKOFF_MAX_MS);
+}
+
+/* The keeper's answer: any HTTP answer will do, if the connection stayed open. */
+static void warm_done(void *userdata, struct apilogin_http_resp *resp)
+{
+        struct warm *w = userdata;
+
+        if (resp->transport_error < 0 || !w->watch)
+                warm_backoff(w, apilogin_now_ms());
+        else
+                w->fails = 0;
+}
+
+static void warm_kick(struct apilogin_http *h, struct warm *w, uint64_t now)
+{
+        const struct apilogin_http_xfer cb = { .done = warm_done, .userdata = w,
+                                               .keeper = true, .warm = w };
+        const struct apilogin_provider_cfg p = { .ca_file = w->ca_file,
+                                                 .insecure_http = w->insecure_http };
+        struct apilogin_http_req req = { 0 };
+
+        if (asprintf(&req.url, "%s/", w->origin) < 0) {
+                req.url = NULL;
+                warm_backoff(w, now);
+                return;
+        }
+        if (xfer_start(h, &p, &req, now + WARM_TIMEOUT_MS, &cb, NULL) < 0)
+                warm_backoff(w, now);
+}
+
+/* Whether the watched fd is still the socket curl kept (curl may have closed it, and the
+ * number may belong to another file by now). */
+static bool warm_fd_ours(const struct warm *w)
+{
+        struct stat st;
+
+        return fstat(w->fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == w->ino;
+}
+
+/* Before each poll: forget endpoints without a recent login, re-open the connections that
+ * are gone, and list the idle sockets to watch (in h->wfds from index first). Returns how
+ * many were listed; *timeout_ms is shortened to the next re-open after a backoff. */
+static unsigned warm_step(struct apilogin_http *h, unsigned first, int *timeout_ms)
+{
+        uint64_t now = apilogin_now_ms();
+        unsigned n = 0;
+
+        for (size_t i = 0; i < WARM_MAX; i++) {
+                struct warm *w = &h->warm[i];
+
+                if (!w->origin || w->in_flight || w->keeper)
+                        continue;
+                if (now - w->last_login_ms > h->warm_for_ms) {
+                        warm_forget(w);
+                        continue;
+                }
+                if (w->watch && !warm_fd_ours(w))
+                        w->watch = false;
+                if (!w->watch && now >= w->retry_ms)
+                        warm_kick(h, w, now);
+                else if (!w->watch && (*timeout_ms < 0 || w->retry_ms - now < (uint64_t)*timeout_ms))
+                        *timeout_ms = (int)(w->retry_ms - now);
+                if (w->watch)
+                        h->wfds[first + n++] = (struct curl_waitfd){ .fd = w->fd,
+                                                                     .events = CURL_WAIT_POLLIN };
+        }
+        return n;
+}
+
+/* After the poll: a watched idle socket that turned readable was closed by the server.
+ * Not watched any more; the next warm_step re-opens (after a backoff if it died young). */
+static void warm_check(struct apilogin_http *h, const struct curl_waitfd *wfds, unsigned n)
+{
+        uint64_t now = apilogin_now_ms();
+
+        for (unsigned k = 0; k < n; k++) {
+                if (!(wfds[k].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)))
+                        continue;
+                for (size_t i = 0; i < WARM_MAX; i++) {
+                        struct warm *w = &h->warm[i];
+
+                        if (!w->origin || !w->watch || w->fd != wfds[k].fd)
+                                continue;
+                        w->watch = false;
+                        if (now - w->opened_ms < WARM_MIN_LIFE_MS)
+                                warm_backoff(w, now);
+                }
+        }
 }
 
 /* ---- completion and the poll step ------------------------------------------------------ */
@@ -651,6 +929,7 @@ static void finish(struct apilogin_http_xfer *x, CURLcode c)
                 finish_connect(x, c);
                 return;
         }
+        warm_adopt(x);
         xfer_unlink(x);
         (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
@@ -714,19 +993,22 @@ int apilogin_http_poll(struct apilogin_http *h, struct pollfd *extra, unsigned n
                        int timeout_ms)
 {
         struct CURLMsg *m;
+        unsigned n_warm;
         int running, left, r;
 
-        r = ensure_wfds(h, n_extra);
+        r = ensure_wfds(h, n_extra + WARM_MAX);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < n_extra; i++)
                 h->wfds[i] = (struct curl_waitfd){ .fd = extra[i].fd,
                                                    .events = to_curl_events(extra[i].events) };
-        if (curl_multi_poll(h->multi, n_extra ? h->wfds : NULL, n_extra,
+        n_warm = warm_step(h, n_extra, &timeout_ms);
+        if (curl_multi_poll(h->multi, h->wfds, n_extra + n_warm,
                             timeout_ms < 0 ? INT_MAX : timeout_ms, NULL) != CURLM_OK)
                 return -EIO;
         for (unsigned i = 0; i < n_extra; i++)
                 extra[i].revents = from_curl_events(h->wfds[i].revents);
+        warm_check(h, h->wfds + n_extra, n_warm);
         if (curl_multi_perform(h->multi, &running) != CURLM_OK)
                 return -EIO;
         /* Read one message at a time: a done callback may start or cancel transfers. */
@@ -780,6 +1062,20 @@ struct apilogin_http_jar *apilogin_http_jar_free(struct apilogin_http_jar *jar)
         return NULL;
 }
 
+/* APILOGIND_WARM_FOR_S (1..300) shortens how long endpoints stay warm after their last
+ * login, for tests; anything else is ignored (this file never logs). */
+static uint64_t warm_for_from_env(void)
+{
+        const char *e = getenv("APILOGIND_WARM_FOR_S");
+        char *end = NULL;
+        unsigned long v;
+
+        if (!e || !*e)
+                return WARM_FOR_MS;
+        v = strtoul(e, &end, 10);
+        return *end || v < 1 || v > 300 ? WARM_FOR_MS : v * 1000u;
+}
+
 /* The multi handle (up to MAX_CONNECTS idle connections kept warm) and a share handle
  * for TLS sessions. curl_global_init must have run (the daemon's main does it). */
 int apilogin_http_new(struct apilogin_http **ret)
@@ -788,6 +1084,7 @@ int apilogin_http_new(struct apilogin_http **ret)
 
         if (!h)
                 return -ENOMEM;
+        h->warm_for_ms = warm_for_from_env();
         h->multi = curl_multi_init();
         h->share = curl_share_init();
         if (!h->multi || !h->share ||
@@ -808,6 +1105,8 @@ struct apilogin_http *apilogin_http_free(struct apilogin_http *h)
                 return NULL;
         while (h->xfers)
                 apilogin_http_cancel(h, h->xfers);
+        for (size_t i = 0; i < WARM_MAX; i++)
+                warm_forget(&h->warm[i]);
         for (unsigned i = 0; i < h->n_pool; i++)
                 curl_easy_cleanup(h->pool[i]);
         if (h->multi)

@@ -61,6 +61,13 @@ static int outcome_to_pam(int outcome)
         }
 }
 
+/* Each phase's requests share one connection (apilogin_client_exchange), closed on return. */
+static void client_closep(struct apilogin_client *c)
+{
+        apilogin_client_close(c);
+}
+#define _cleanup_client_ _cleanup_(client_closep)
+
 /* What the daemon said about this name in this phase. */
 struct query {
         char prompt[PROMPT_MAX + 1]; /* "" = libpam's default */
@@ -85,12 +92,14 @@ static void fill_common(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         req->provider = o->provider;
 }
 
-/* Exchange one request with the daemon. Returns 0 with a decoded reply, or
+/* Exchange one request with the daemon, on the phase's connection (cl: the QUERY's
+ * connection carries the request that follows it). Returns 0 with a decoded reply, or
  * PAM_AUTHINFO_UNAVAIL (logged) when the daemon is not there or is not root. */
 static int call_daemon(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                       const struct apilogin_msg *req, struct apilogin_msg *reply, int timeout_ms)
+                       struct apilogin_client *cl, const struct apilogin_msg *req,
+                       struct apilogin_msg *reply, int timeout_ms)
 {
-        int r = apilogin_client_call(o->socket, req, reply, timeout_ms);
+        int r = apilogin_client_exchange(cl, o->socket, req, reply, timeout_ms);
 
         if (r == -EPERM) {
                 pam_syslog(pamh, LOG_ERR, "Refusing to talk to %s: it is not served by root, "
@@ -123,8 +132,8 @@ static void take_prompt(struct query *q, const char *text)
 /* Ask the daemon whether user is apilogin's for this service (QUERY: no secret). Returns
  * PAM_SUCCESS with q filled, not_ours when it is not, PAM_AUTHINFO_UNAVAIL when there is
  * no daemon (or no root one), or the code of another answer. */
-static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o, const char *user,
-                 int not_ours, struct query *q)
+static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                 struct apilogin_client *cl, const char *user, int not_ours, struct query *q)
 {
         struct apilogin_msg req = {}, reply;
         int r;
@@ -133,7 +142,7 @@ static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o, const ch
         if (!apilogin_name_valid(user))
                 return not_ours;
         fill_common(pamh, o, &req, APILOGIN_REQ_QUERY, user);
-        r = call_daemon(pamh, o, &req, &reply, QUERY_TIMEOUT_MS);
+        r = call_daemon(pamh, o, cl, &req, &reply, QUERY_TIMEOUT_MS);
         if (r != 0)
                 return r;
         r = outcome_to_pam((int)reply.outcome);
@@ -157,9 +166,10 @@ static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o, const ch
  * then left to pam_unix (not_ours), anything else gets unreachable_code, so a remote user
  * is not let through unchecked. */
 static int query_or_local(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                          const char *user, int not_ours, int unreachable_code, struct query *q)
+                          struct apilogin_client *cl, const char *user, int not_ours,
+                          int unreachable_code, struct query *q)
 {
-        int r = query(pamh, o, user, not_ours, q);
+        int r = query(pamh, o, cl, user, not_ours, q);
 
         if (r != PAM_AUTHINFO_UNAVAIL)
                 return r;
@@ -229,7 +239,7 @@ static void remember_auth_handle(pam_handle_t *pamh, const char *handle)
 
 /* Ask for the secret with the daemon's prompt and run AUTH. Returns a PAM code. */
 static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                        const struct query *q, const char *user)
+                        struct apilogin_client *cl, const struct query *q, const char *user)
 {
         struct apilogin_msg req = {}, reply;
         const char *tok = NULL;
@@ -250,7 +260,7 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         }
         fill_common(pamh, o, &req, APILOGIN_REQ_AUTH, user);
         req.secret = tok;
-        r = call_daemon(pamh, o, &req, &reply, q->timeout_ms);
+        r = call_daemon(pamh, o, cl, &req, &reply, q->timeout_ms);
         if (r == 0) {
                 tell_user(pamh, o, &reply);
                 remember_verdict(pamh, (int)reply.outcome);
@@ -282,6 +292,7 @@ static int prologue(pam_handle_t *pamh, int flags, int argc, const char **argv,
 
 _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+        _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
         struct apilogin_pam_opts o;
         struct query q = {};
         const char *user = NULL;
@@ -291,9 +302,9 @@ _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const 
         if (r != PAM_SUCCESS)
                 return r;
         /* No daemon: PAM_AUTHINFO_UNAVAIL at once, so pam_unix serves local users. */
-        r = query(pamh, &o, user, PAM_USER_UNKNOWN, &q);
+        r = query(pamh, &o, &cl, user, PAM_USER_UNKNOWN, &q);
         if (r == PAM_SUCCESS)
-                r = authenticate(pamh, &o, &q, user);
+                r = authenticate(pamh, &o, &cl, &q, user);
         pam_debug(pamh, &o, "authenticate user=%s: %s", user, pam_strerror(pamh, r));
         return r;
 }
@@ -306,14 +317,14 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
 }
 
 static int ask_account(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
-                       const struct query *q, const char *user)
+                       struct apilogin_client *cl, const struct query *q, const char *user)
 {
         struct apilogin_msg req = {}, reply;
         int r;
 
         fill_common(pamh, o, &req, APILOGIN_REQ_ACCT, user);
         req.provider = NULL;
-        r = call_daemon(pamh, o, &req, &reply, q->timeout_ms);
+        r = call_daemon(pamh, o, cl, &req, &reply, q->timeout_ms);
         if (r == 0)
                 r = outcome_to_pam((int)reply.outcome);
         apilogin_proto_wipe(&reply);
@@ -322,6 +333,7 @@ static int ask_account(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
 
 _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+        _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
         struct apilogin_pam_opts o;
         struct query q = {};
         const char *user = NULL;
@@ -331,14 +343,14 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
         r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_AUTHINFO_UNAVAIL, &q);
+        r = query_or_local(pamh, &o, &cl, user, PAM_IGNORE, PAM_AUTHINFO_UNAVAIL, &q);
         if (r != PAM_SUCCESS)
                 return r;
         /* A verdict from our own auth phase in this handle is authoritative. */
         if (pam_get_data(pamh, DATA_VERDICT, &verdict) == PAM_SUCCESS && verdict &&
             *(const int *)verdict != APILOGIN_OK)
                 return outcome_to_pam(*(const int *)verdict);
-        r = ask_account(pamh, &o, &q, user);
+        r = ask_account(pamh, &o, &cl, &q, user);
         pam_debug(pamh, &o, "account user=%s: %s", user, pam_strerror(pamh, r));
         return r;
 }
@@ -365,6 +377,7 @@ static int export_session(pam_handle_t *pamh, const struct apilogin_msg *reply)
 
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+        _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
         struct apilogin_msg req = {}, reply;
         struct apilogin_pam_opts o;
         struct query q = {};
@@ -375,7 +388,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        r = query_or_local(pamh, &o, &cl, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
         if (r != PAM_SUCCESS)
                 return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
         fill_common(pamh, &o, &req, APILOGIN_REQ_OPEN, user);
@@ -383,7 +396,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
                 req.session = handle;
         req.has_pid = true;
         req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, &o, &req, &reply, q.timeout_ms);
+        r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
         if (r == 0) {
                 r = outcome_to_pam((int)reply.outcome);
                 if (r == PAM_SUCCESS)
@@ -400,6 +413,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 
 _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+        _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
         struct apilogin_msg req = {}, reply;
         struct apilogin_pam_opts o;
         struct query q = {};
@@ -410,7 +424,7 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = query_or_local(pamh, &o, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        r = query_or_local(pamh, &o, &cl, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
         if (r != PAM_SUCCESS)
                 return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
         fill_common(pamh, &o, &req, APILOGIN_REQ_CLOSE, user);
@@ -419,7 +433,7 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
                 req.session = sid;
         req.has_pid = true;
         req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, &o, &req, &reply, q.timeout_ms);
+        r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
         if (r == 0)
                 r = outcome_to_pam((int)reply.outcome);
         apilogin_proto_wipe(&reply);
@@ -429,6 +443,7 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
 
 _public_ int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+        _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
         struct apilogin_pam_opts o;
         struct query q = {};
         const char *user = NULL;
@@ -438,7 +453,7 @@ _public_ int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const cha
         if (r != PAM_SUCCESS)
                 return r;
         /* Without a daemon, say nothing: passwd for a local user must go on undisturbed. */
-        if (query(pamh, &o, user, PAM_IGNORE, &q) != PAM_SUCCESS)
+        if (query(pamh, &o, &cl, user, PAM_IGNORE, &q) != PAM_SUCCESS)
                 return PAM_IGNORE;
         if ((flags & PAM_PRELIM_CHECK) && !o.quiet)
                 (void)pam_info(pamh, "The password of %s is managed by the login service; "

@@ -8,7 +8,7 @@ libcrypt-dev
 libsystemd-dev libwslay-dev libmicrohttpd-dev libcmocka-dev
 pamtester openssh-server openssh-client sshpass libfaketime faketime
 curl openssl iproute2 tmux util-linux python3 procps login passwd
-clang libclang-rt-dev llvm valgrind
+clang libclang-rt-dev llvm valgrind strace
 debhelper dh-nss devscripts lintian fakeroot mmdebstrap systemd-container"
 missing=""
 for p in $PKGS; do

@@ -1,11 +1,16 @@
 /* main.c: refapi entry point: options, accounts, the MHD daemon, and clean shutdown.
  *
  *   refapi --accounts FILE [--port N] [--port-file PATH] [--stall-seconds S] [--threads N]
- *          [--tls-cert PEM --tls-key PEM]
+ *          [--tls-cert PEM --tls-key PEM] [--listen ADDR] [--idle-timeout S]
  *
- * Binds 127.0.0.1 only, prints "PORT=<n>" on stdout once listening, runs until SIGTERM
- * or SIGINT and exits 0.  Accounts-file and usage errors exit 2, start-up failures 1.
+ * Binds 127.0.0.1 (or the IPv4/IPv6 address ADDR: bench/wan.sh serves from another network
+ * namespace), prints "PORT=<n>" on stdout once listening, runs until SIGTERM or SIGINT and
+ * exits 0.  Accounts-file and usage errors exit 2, start-up failures 1.
  * With --tls-cert and --tls-key every API is https (and the WebSocket wss) instead.
+ * --idle-timeout closes a connection idle that many seconds (default 120), the way real
+ * servers drop idle keep-alive connections; each accepted connection counts in /_stats
+ * ("connections"), so tests can tell a reused connection from a new one; OPTIONS * is
+ * answered here (on_request), counted in "keepwarm" only.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -13,6 +18,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include "faults.h"
 #include "refapi.h"
 #include "stall.h"
+#include "stats.h"
 #include "store.h"
 #include "tls.h"
 #include "ws_session.h"
@@ -34,12 +42,15 @@ struct opts {
         unsigned port;
         unsigned stall_seconds;
         unsigned threads;
+        const char *listen;     /* NULL = 127.0.0.1 */
+        unsigned idle_timeout;  /* seconds */
 };
 
 static void usage(FILE *f)
 {
         fprintf(f, "usage: refapi --accounts FILE [--port N] [--port-file PATH] "
-                "[--stall-seconds S] [--threads N] [--tls-cert PEM --tls-key PEM]\n");
+                "[--stall-seconds S] [--threads N] [--tls-cert PEM --tls-key PEM] "
+                "[--listen ADDR] [--idle-timeout S]\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *ret)
@@ -65,6 +76,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 { "threads", required_argument, NULL, 't' },
                 { "tls-cert", required_argument, NULL, 'c' },
                 { "tls-key", required_argument, NULL, 'k' },
+                { "listen", required_argument, NULL, 'l' },
+                { "idle-timeout", required_argument, NULL, 'i' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -79,11 +92,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 case 't': r = parse_uint(optarg, 256, &o->threads); break;
                 case 'c': o->tls_cert = optarg; break;
                 case 'k': o->tls_key = optarg; break;
+                case 'l': o->listen = optarg; break;
+                case 'i': r = parse_uint(optarg, 86400, &o->idle_timeout); break;
                 case 'h': usage(stdout); exit(0);
                 default: r = -EINVAL; break;
                 }
         }
-        if (r == 0 && (!o->accounts || optind != argc || !o->tls_cert != !o->tls_key))
+        if (r == 0 && (!o->accounts || optind != argc || !o->tls_cert != !o->tls_key ||
+                       o->idle_timeout == 0))
                 r = -EINVAL;
         return r;
 }
@@ -110,9 +126,95 @@ static int write_port_file(const char *path, unsigned port)
         return 0;
 }
 
+/* Every accepted connection counts once (a TLS connection is one handshake). Nagle goes
+ * off at once: MHD writes the TLS handshake's flight record by record, and with Nagle the
+ * records after the first wait for the client's (delayed) ACK, a round trip that real
+ * servers do not cost (bench/wan.sh measures round trips). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+        const union MHD_ConnectionInfo *ci;
+        int one = 1;
+
+        (void)cls;
+        (void)socket_context;
+        if (code != MHD_CONNECTION_NOTIFY_STARTED)
+                return;
+        stat_inc(ST_connections);
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+                (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* OPTIONS * (RFC 9110 §9.3.7: a question about the server, no resource) is what apilogind
+ * sends to re-open an idle connection in the background (keep_warm). Answered here with
+ * 204 and counted only in "keepwarm", so that no endpoint counter, nor total, moves. The
+ * answer waits for the second call (the whole request read): MHD closes a connection
+ * whose answer was queued before that. */
+static char options_marker;
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result r;
+
+        if (!*con_cls && strcmp(method, "OPTIONS") == 0 && strcmp(url, "*") == 0) {
+                *con_cls = &options_marker;
+                return MHD_YES;
+        }
+        if (*con_cls != &options_marker)
+                return router_on_request(cls, conn, url, method, version, upload_data,
+                                         upload_data_size, con_cls);
+        if (*upload_data_size > 0) {
+                *upload_data_size = 0; /* a body is not expected; ignored */
+                return MHD_YES;
+        }
+        stat_inc(ST_keepwarm);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        (void)MHD_add_response_header(resp, "Allow", "GET, POST, OPTIONS");
+        r = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+        MHD_destroy_response(resp);
+        return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        if (*con_cls != &options_marker)
+                router_on_completed(cls, conn, con_cls, toe);
+}
+
+/* The address to bind: 127.0.0.1, or --listen's IPv4 or IPv6 literal. */
+static int bind_address(const struct opts *o, struct sockaddr_storage *ss, unsigned *flags)
+{
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        const char *a = o->listen ? o->listen : "127.0.0.1";
+
+        memset(ss, 0, sizeof(*ss));
+        if (inet_pton(AF_INET, a, &sin->sin_addr) == 1) {
+                sin->sin_family = AF_INET;
+                sin->sin_port = htons(o->port);
+                return 0;
+        }
+        if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
+                sin6->sin6_family = AF_INET6;
+                sin6->sin6_port = htons(o->port);
+                *flags |= MHD_USE_IPv6;
+                return 0;
+        }
+        fprintf(stderr, "refapi: --listen %s: not an IPv4 or IPv6 address\n", a);
+        return -EINVAL;
+}
+
 static struct MHD_Daemon *start_daemon(const struct opts *o, const struct tls_pem *tls)
 {
-        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(o->port) };
+        struct sockaddr_storage ss;
         struct MHD_OptionItem tls_opts[] = {
                 { MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert },
                 { MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key },
@@ -120,7 +222,8 @@ static struct MHD_Daemon *start_daemon(const struct opts *o, const struct tls_pe
         };
         unsigned threads = o->threads, flags = 0;
 
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind_address(o, &ss, &flags) < 0)
+                return NULL;
         if (threads == 0) {
                 long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -132,12 +235,13 @@ static struct MHD_Daemon *start_daemon(const struct opts *o, const struct tls_pe
                 tls_opts[0].option = MHD_OPTION_END;
         return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_ALLOW_UPGRADE | flags,
-                                o->port, NULL, NULL, router_on_request, NULL,
-                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                                o->port, NULL, NULL, on_request, NULL,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                 MHD_OPTION_ARRAY, tls_opts,
                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                MHD_OPTION_NOTIFY_COMPLETED, router_on_completed, NULL,
-                                MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                                MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
                                 MHD_OPTION_CONNECTION_LIMIT, 4000u,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                 MHD_OPTION_END);
@@ -182,7 +286,8 @@ static int serve(const struct opts *o, const struct tls_pem *tls, const sigset_t
         }
         d = start_daemon(o, tls);
         if (!d) {
-                fprintf(stderr, "refapi: Failed to start HTTP daemon on 127.0.0.1:%u\n", o->port);
+                fprintf(stderr, "refapi: Failed to start HTTP daemon on %s:%u\n",
+                        o->listen ? o->listen : "127.0.0.1", o->port);
                 stall_stop();
                 return 1;
         }
@@ -198,7 +303,7 @@ static int serve(const struct opts *o, const struct tls_pem *tls, const sigset_t
 
 int main(int argc, char **argv)
 {
-        struct opts o = { .stall_seconds = 30 };
+        struct opts o = { .stall_seconds = 30, .idle_timeout = 120 };
         struct tls_pem tls = { 0 };
         sigset_t set;
         int r;

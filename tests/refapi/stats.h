@@ -8,7 +8,7 @@
 #define REFAPI_STATS_H
 
 #define STATS_COUNTERS(X) \
-        X(total) X(not_found) X(method_not_allowed) X(body_too_large) \
+        X(total) X(connections) X(keepwarm) X(not_found) X(method_not_allowed) X(body_too_large) \
         X(faulted) X(fault_stall) X(fault_500) X(fault_garbage) X(fault_oversized) \
         X(fault_close) X(fault_redirect) \
         X(login_check) X(login_check_ok) X(login_check_fail) \
