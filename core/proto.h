@@ -42,8 +42,13 @@
  *   CLOSE   user R, session O, pid O
  *           reply: outcome
  *   PING    (no fields) reply: outcome OK, text = daemon version
- *   STATUS, USERS, SESSIONS (admin) reply: outcome, text (human-readable report)
+ *   STATUS, USERS, SESSIONS (admin) reply: outcome, text (one JSON object, daemon/admin.h)
  *   USER_ADD user R (admin), USER_DEL user R (admin), FLUSH (admin): reply outcome, text
+ *   TEST_LOGIN  as AUTH (same callers, same rules, the same providers and timeout), but
+ *           nothing is kept: no users-table entry, no pending login, no verifier; an issued
+ *           token is logged out (a wrong secret still counts towards the local lockout).
+ *           reply: outcome, message, uid (only for a user known already), text =
+ *           "key=value" lines: provider, endpoint (the last one asked), elapsed_ms, detail.
  *   REPLY   the type of every answer.
  *
  * Clients check the peer before sending anything: the daemon runs as root, so a socket
@@ -79,6 +84,7 @@ enum apilogin_msg_type {
         APILOGIN_REQ_USER_ADD = 19,
         APILOGIN_REQ_USER_DEL = 20,
         APILOGIN_REQ_FLUSH = 21,
+        APILOGIN_REQ_TEST_LOGIN = 22,
         APILOGIN_REPLY = 128,
 };
 
