@@ -303,12 +303,13 @@ static void do_user_del(struct apilogind *d, const struct apilogin_msg *m, struc
         size_t k = 0;
         int r;
 
-        if (m->user && users_find(d->users, m->user) && user_busy(d, m->user, &k)) {
+        /* Its processes would lose their name. A login in progress is no reason: its
+         * OPEN then finds no user and the session gets no token. */
+        if (m->user && (k = sessions_of(d->sessions, m->user, NULL)) > 0) {
                 rep->outcome = APILOGIN_PERM_DENIED;
-                snprintf(buf, n, "%s is logged in (%zu live session(s)%s): not removed. End "
-                         "its sessions first (e.g. loginctl terminate-user %s), then run "
-                         "user del again", m->user, k, k ? "" : ", or a login in progress",
-                         m->user);
+                snprintf(buf, n, "%s is logged in (%zu live session(s)): not removed. End its "
+                         "sessions first (e.g. loginctl terminate-user %s), then run user del "
+                         "again", m->user, k, m->user);
                 return;
         }
         r = m->user ? users_remove(d->users, m->user) : -EINVAL;
