@@ -42,12 +42,14 @@ static void nonroot_hint(const char *verb)
                                 "administrator to run 'sudo apiloginctl %s'.\n", verb);
 }
 
-/* Send an admin request; on success *ret holds the reply (wipe it). Prints the failure
- * and returns an exit code, or -1 when the daemon answered OK. */
+/* Send an admin request (offset: the first entry wanted of a listing); on success *ret
+ * holds the reply (wipe it). Prints the failure and returns an exit code, or -1 when the
+ * daemon answered OK. */
 static int admin_call(const struct ctl_verb_ctx *x, const char *verb, uint8_t type,
-                      const char *user, struct apilogin_msg *ret)
+                      const char *user, uint32_t offset, struct apilogin_msg *ret)
 {
-        struct apilogin_msg req = { .type = type, .user = user };
+        struct apilogin_msg req = { .type = type, .user = user, .has_offset = offset > 0,
+                                    .offset = offset };
 
         if (ctl_call(x->socket, &req, ret, CTL_TIMEOUT_MS) < 0)
                 return CTL_EXIT_FAIL;
@@ -66,21 +68,14 @@ static int admin_call(const struct ctl_verb_ctx *x, const char *verb, uint8_t ty
         return CTL_EXIT_FAIL;
 }
 
-/* Ask for a JSON report and hand the parsed object to show (or print it with --json). */
-static int report(const struct ctl_verb_ctx *x, int argc, char **argv, const char *verb,
-                  uint8_t type, void (*show)(const cJSON *o))
+/* One JSON object from the daemon into *ret. Returns -1, or an exit code (printed). */
+static int fetch(const struct ctl_verb_ctx *x, const char *verb, uint8_t type, uint32_t offset,
+                 cJSON **ret)
 {
         struct apilogin_msg reply;
         cJSON *o;
-        bool json = false;
-        int r = ctl_verb_options(verb, argc, argv, &json);
-        char *s;
+        int r = admin_call(x, verb, type, NULL, offset, &reply);
 
-        if (r >= 0)
-                return r;
-        if (optind < argc)
-                return ctl_usage_error(verb, "'%s' takes no argument", verb);
-        r = admin_call(x, verb, type, NULL, &reply);
         if (r >= 0)
                 return r;
         o = reply.text ? cJSON_Parse(reply.text) : NULL;
@@ -90,6 +85,64 @@ static int report(const struct ctl_verb_ctx *x, int argc, char **argv, const cha
                                 "older apilogind?)\n", verb);
                 cJSON_Delete(o);
                 return CTL_EXIT_FAIL;
+        }
+        *ret = o;
+        return -1;
+}
+
+static double num_of(const cJSON *o, const char *key);
+
+/* A listing arrives in pages (one reply holds 8 KiB): ask for the next ones and move
+ * their entries into the first page's array, until nothing more is announced. A daemon
+ * that ignores the offset (it says none) or sends an empty page ends the loop. */
+static int fetch_all(const struct ctl_verb_ctx *x, const char *verb, uint8_t type,
+                     const char *key, cJSON *o)
+{
+        cJSON *all = cJSON_GetObjectItemCaseSensitive(o, key), *page, *list, *item;
+        int r;
+
+        while (cJSON_IsArray(all) && num_of(o, "more") > 0) {
+                uint32_t offset = (uint32_t)cJSON_GetArraySize(all);
+
+                r = fetch(x, verb, type, offset, &page);
+                if (r >= 0)
+                        return r;
+                list = cJSON_GetObjectItemCaseSensitive(page, key);
+                if (num_of(page, "offset") != offset || cJSON_GetArraySize(list) == 0) {
+                        cJSON_Delete(page);
+                        break;
+                }
+                while ((item = cJSON_DetachItemFromArray(list, 0)))
+                        cJSON_AddItemToArray(all, item);
+                cJSON_ReplaceItemInObjectCaseSensitive(o, "more",
+                                                       cJSON_CreateNumber(num_of(page, "more")));
+                cJSON_ReplaceItemInObjectCaseSensitive(o, "total",
+                                                       cJSON_CreateNumber(num_of(page, "total")));
+                cJSON_Delete(page);
+        }
+        return -1;
+}
+
+/* Ask for a JSON report (every page of a listing named key) and hand the object to show,
+ * or print it with --json. */
+static int report(const struct ctl_verb_ctx *x, int argc, char **argv, const char *verb,
+                  uint8_t type, const char *key, void (*show)(const cJSON *o))
+{
+        cJSON *o = NULL;
+        bool json = false;
+        int r = ctl_verb_options(verb, argc, argv, &json);
+        char *s;
+
+        if (r >= 0)
+                return r;
+        if (optind < argc)
+                return ctl_usage_error(verb, "'%s' takes no argument", verb);
+        r = fetch(x, verb, type, 0, &o);
+        if (r < 0 && key)
+                r = fetch_all(x, verb, type, key, o);
+        if (r >= 0) {
+                cJSON_Delete(o);
+                return r;
         }
         if (json) {
                 s = cJSON_Print(o);
@@ -142,8 +195,8 @@ static void more_note(const cJSON *o, const char *what)
         unsigned long long more = count_of(o, "more");
 
         if (more)
-                fprintf(stderr, "(%llu more %s of %llu not shown: the daemon's answer is "
-                                "limited to 8 KiB)\n", more, what, count_of(o, "total"));
+                fprintf(stderr, "(%llu more %s of %llu not shown: apilogind did not send "
+                                "them)\n", more, what, count_of(o, "total"));
 }
 
 /* ---- status ------------------------------------------------------------------------------- */
@@ -230,7 +283,7 @@ static void show_status(const cJSON *o)
 
 int cmd_status(const struct ctl_verb_ctx *x, int argc, char **argv)
 {
-        return report(x, argc, argv, "status", APILOGIN_REQ_STATUS, show_status);
+        return report(x, argc, argv, "status", APILOGIN_REQ_STATUS, NULL, show_status);
 }
 
 /* ---- users and sessions --------------------------------------------------------------------- */
@@ -258,7 +311,7 @@ static void show_users(const cJSON *o)
 
 int cmd_users(const struct ctl_verb_ctx *x, int argc, char **argv)
 {
-        return report(x, argc, argv, "users", APILOGIN_REQ_USERS, show_users);
+        return report(x, argc, argv, "users", APILOGIN_REQ_USERS, "users", show_users);
 }
 
 static void show_sessions(const cJSON *o)
@@ -284,7 +337,8 @@ static void show_sessions(const cJSON *o)
 
 int cmd_sessions(const struct ctl_verb_ctx *x, int argc, char **argv)
 {
-        return report(x, argc, argv, "sessions", APILOGIN_REQ_SESSIONS, show_sessions);
+        return report(x, argc, argv, "sessions", APILOGIN_REQ_SESSIONS, "sessions",
+                      show_sessions);
 }
 
 /* ---- changes --------------------------------------------------------------------------------- */
@@ -292,7 +346,7 @@ int cmd_sessions(const struct ctl_verb_ctx *x, int argc, char **argv)
 static int change(const struct ctl_verb_ctx *x, const char *verb, uint8_t type, const char *user)
 {
         struct apilogin_msg reply;
-        int r = admin_call(x, verb, type, user, &reply);
+        int r = admin_call(x, verb, type, user, 0, &reply);
 
         if (r >= 0)
                 return r;

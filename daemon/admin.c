@@ -67,27 +67,42 @@ static void print_into(cJSON *o, char *buf, size_t n)
 
 struct jlist {
         char *buf;
-        size_t n, pos, total, more;
+        size_t n, pos;
+        size_t offset;       /* entries before this one are skipped (an earlier page) */
+        size_t total, shown, more;
 };
 
-static void jlist_begin(struct jlist *j, char *buf, size_t n, const char *key)
+static void jlist_begin(struct jlist *j, char *buf, size_t n, const char *key, size_t offset)
 {
-        *j = (struct jlist){ .buf = buf, .n = n };
+        *j = (struct jlist){ .buf = buf, .n = n, .offset = offset };
         j->pos = (size_t)snprintf(buf, n, "{\"%s\":[", key);
 }
 
-/* Append item (taken) unless an earlier one was left out or it does not fit. */
+/* Whether the next entry is wanted: false for those before the offset, and for every
+ * entry once one has been left out (they are counted only). */
+static bool jlist_wants(struct jlist *j)
+{
+        j->total++;
+        if (j->total <= j->offset)
+                return false;
+        if (j->more) {
+                j->more++;
+                return false;
+        }
+        return true;
+}
+
+/* Append item (taken, after jlist_wants said yes) unless it does not fit. */
 static void jlist_add(struct jlist *j, cJSON *item)
 {
         char *s = item ? cJSON_PrintUnformatted(item) : NULL;
         size_t len = s ? strlen(s) + 1 : 0;
 
         cJSON_Delete(item);
-        j->total++;
-        if (!s || j->more || j->pos + len + LIST_TAIL >= j->n) {
+        if (!s || j->pos + len + LIST_TAIL >= j->n) {
                 j->more++;
         } else {
-                if (j->total - j->more > 1)
+                if (j->shown++)
                         j->buf[j->pos++] = ',';
                 memcpy(j->buf + j->pos, s, len - 1);
                 j->pos += len - 1;
@@ -98,8 +113,8 @@ static void jlist_add(struct jlist *j, cJSON *item)
 
 static void jlist_end(struct jlist *j)
 {
-        snprintf(j->buf + j->pos, j->n - j->pos, "],\"total\":%zu,\"more\":%zu}", j->total,
-                 j->more);
+        snprintf(j->buf + j->pos, j->n - j->pos,
+                 "],\"offset\":%zu,\"total\":%zu,\"more\":%zu}", j->offset, j->total, j->more);
 }
 
 /* ---- status ------------------------------------------------------------------------------ */
@@ -193,15 +208,19 @@ static void do_status(struct apilogind *d, const struct admin_server_info *si, c
 
 /* ---- users and sessions --------------------------------------------------------------------- */
 
-static void do_users(struct apilogind *d, char *buf, size_t n)
+static void do_users(struct apilogind *d, size_t offset, char *buf, size_t n)
 {
         size_t count = users_count(d->users);
         struct jlist j;
 
-        jlist_begin(&j, buf, n, "users");
+        jlist_begin(&j, buf, n, "users", offset);
         for (size_t i = 0; i < count; i++) {
                 const struct apilogin_user *u = users_at(d->users, i);
-                cJSON *o = cJSON_CreateObject();
+                cJSON *o;
+
+                if (!jlist_wants(&j))
+                        continue;
+                o = cJSON_CreateObject();
 
                 if (o) {
                         cJSON_AddStringToObject(o, "name", u->name);
@@ -246,15 +265,16 @@ static cJSON *session_json(const struct user_state *u, const struct apilogin_ses
         return o;
 }
 
-static void do_sessions(struct apilogind *d, char *buf, size_t n)
+static void do_sessions(struct apilogind *d, size_t offset, char *buf, size_t n)
 {
         const struct user_state *u;
         struct jlist j;
 
-        jlist_begin(&j, buf, n, "sessions");
+        jlist_begin(&j, buf, n, "sessions", offset);
         for (size_t i = 0; (u = sessions_user_at(d->sessions, i)); i++)
                 for (size_t k = 0; k < u->n_sess; k++)
-                        jlist_add(&j, session_json(u, &u->sess[k]));
+                        if (jlist_wants(&j))
+                                jlist_add(&j, session_json(u, &u->sess[k]));
         jlist_end(&j);
 }
 
@@ -361,8 +381,10 @@ void admin_handle(struct apilogind *d, const struct admin_server_info *si,
         buf[0] = '\0';
         switch (m->type) {
         case APILOGIN_REQ_STATUS: do_status(d, si, buf, n); break;
-        case APILOGIN_REQ_USERS: do_users(d, buf, n); break;
-        case APILOGIN_REQ_SESSIONS: do_sessions(d, buf, n); break;
+        case APILOGIN_REQ_USERS: do_users(d, m->has_offset ? m->offset : 0, buf, n); break;
+        case APILOGIN_REQ_SESSIONS:
+                do_sessions(d, m->has_offset ? m->offset : 0, buf, n);
+                break;
         case APILOGIN_REQ_USER_ADD: do_user_add(d, m, rep, buf, n); break;
         case APILOGIN_REQ_USER_DEL: do_user_del(d, m, rep, buf, n); break;
         case APILOGIN_REQ_FLUSH: do_flush(d, rep, buf, n); break;

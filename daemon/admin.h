@@ -2,9 +2,10 @@
  * STATUS, USERS and SESSIONS answer with one JSON object in the reply's text (the CLI
  * prints it as it is with --json, or as tables), USER_ADD, USER_DEL and FLUSH change the
  * users table. The JSON is built with cJSON from our own state: strings that came from an
- * API (display names) are escaped by it, so the text is always valid JSON. A list that
- * does not fit the text field (8 KiB) is cut, and "more" says how many entries were left
- * out.
+ * API (display names) are escaped by it, so the text is always valid JSON. A list answers
+ * one page: the entries from the request's offset on that fit the text field (8 KiB);
+ * "total" counts every entry, "more" those after the page, which the next request asks
+ * for with offset + the number shown.
  *
  * Objects (keys always present; times are unix seconds, null = never):
  *   status:   version, config, pid, started_at, uptime_s, providers[] {name, type,
@@ -14,10 +15,10 @@
  *             refreshes {ok, failed, expired}, logins_in_flight, transfers_in_flight,
  *             background_logouts, clients, client_limits {root, other, per_uid},
  *             lockout_entries, metrics_file
- *   users:    users[] {name, uid, gecos, provider, last_login, disabled, sessions}, total,
- *             more
+ *   users:    users[] {name, uid, gecos, provider, last_login, disabled, sessions}, offset,
+ *             total, more
  *   sessions: sessions[] {user, uid, id, service, tty, rhost, pid, opened_at, provider,
- *             state "online"|"offline"|"expired"|"no token"}, total, more
+ *             state "online"|"offline"|"expired"|"no token"}, offset, total, more
  */
 #pragma once
 

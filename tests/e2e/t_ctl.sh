@@ -180,6 +180,16 @@ run user del frank
 check "user del frank: exit 0" rc_out 0 'removed frank'
 run user del frank
 check "user del frank again: exit 1, no such user" rc_out 1 'no such user'
+# --- a listing longer than one answer (8 KiB) comes in pages -------------------------------------
+n=0 # a hashed uid may collide with another's (refused, logged): count what was added
+for i in $(seq 150); do $CTL user add "pageuser$i" >/dev/null 2>&1 && n=$((n + 1)); done
+check "150 user adds (${n} added)" [ "$n" -ge 140 ]
+check "users --json: $((n + 1)) users, all of them in the list" \
+        [ "$($CTL users --json | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["total"], len(o["users"]), o["more"], len(set(u["name"] for u in o["users"])))')" = "$((n + 1)) $((n + 1)) 0 $((n + 1))" ]
+run users
+check "users: a header and $((n + 1)) rows" [ "$(grep -c . <<<"$OUT")" = $((n + 2)) ]
+run flush
+check "flush expires the $n, keeps alice" rc_out 0 "expired $n cached user\\(s\\); kept 1"
 session_end a
 check "no log holds a secret" logs_clean alice-pw-7Qx "$BOB_TOKEN"
 e2e_done
