@@ -286,7 +286,7 @@ static void do_user_add(struct apilogind *d, const struct apilogin_msg *m, struc
         uint32_t uid = 0;
         int r;
 
-        if (!m->user || !login_name_is_ours(d->cfg, m->user)) {
+        if (!m->user || !login_name_is_ours(d->cfg, d->local, m->user)) {
                 rep->outcome = APILOGIN_USER_UNKNOWN;
                 snprintf(buf, n, "refused: not a name apilogin may manage");
                 return;

@@ -10,7 +10,7 @@
 e2e_init "$@"
 trap 'keyring_cleanup; e2e_cleanup' EXIT
 STALL_SECONDS=40 refapi_start "$DATA/e2e_accounts.json"
-SOCK=${SOCKET:-/run/apilogin/socket}
+SOCK=${SOCKET:-$RUNDIR/socket}
 CTLBIN=$BUILD/cli/apiloginctl
 CTL="$CTLBIN --socket $SOCK"
 TIMEOUT=15s standard_config
