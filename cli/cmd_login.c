@@ -1,6 +1,9 @@
-/* cmd_login.c: apiloginctl test-login USER. Reads the password from the terminal with echo
- * off (or from standard input when there is no terminal), sends one AUTH request to
- * apilogind as the PAM module would (service "apiloginctl"), and prints the outcome.
+/* cmd_login.c: apiloginctl test-login USER. Asks the daemon whether it handles the name
+ * (QUERY: also its login timeout and what to prompt for), reads the password from the
+ * terminal with echo off (or from standard input when there is no terminal), sends one
+ * TEST_LOGIN request (an AUTH that stores nothing, core/proto.h) and waits for it as long
+ * as the daemon's timeout plus a margin, then prints the outcome, the endpoint, the PAM
+ * code and the time.
  *
  * The password lives in one stack buffer that is wiped on every path; the encoded request
  * is wiped by apilogin_client_call. While echo is off, SIGINT/SIGTERM/SIGHUP/SIGQUIT are
@@ -12,13 +15,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <security/_pam_types.h>
 
 #include "ctl.h"
 #include "macro.h"
@@ -78,7 +85,7 @@ static void prompt_signals(struct prompt *p)
 
 /* Open the terminal, print the prompt and turn echo off. Without a terminal, stdin is read
  * as it is. Returns 0 or -errno (echo could not be turned off). */
-static int prompt_open(struct prompt *p, const char *user)
+static int prompt_open(struct prompt *p, const char *user, const char *what)
 {
         struct termios t;
 
@@ -96,7 +103,7 @@ static int prompt_open(struct prompt *p, const char *user)
         if (tcsetattr(p->fd, TCSAFLUSH, &t) < 0)
                 return negative_errno();
         p->echo_off = true;
-        (void)dprintf(p->own_fd ? p->fd : STDERR_FILENO, "Password for %s: ", user);
+        (void)dprintf(p->own_fd ? p->fd : STDERR_FILENO, "%s for %s: ", what, user);
         return 0;
 }
 
@@ -170,12 +177,12 @@ static int read_line(int fd, const sigset_t *wait_mask, struct secret_buf *buf)
         return r < 0 ? r : (int)n;
 }
 
-static int read_password(const char *user, struct secret_buf *buf)
+static int read_password(const char *user, const char *what, struct secret_buf *buf)
 {
         struct prompt p;
         int r;
 
-        r = prompt_open(&p, user);
+        r = prompt_open(&p, user, what);
         if (r < 0) {
                 prompt_close(&p);
                 fprintf(stderr, "Failed to turn off echo on the terminal: %s\n", strerror(-r));
@@ -195,43 +202,169 @@ static int read_password(const char *user, struct secret_buf *buf)
         return r > 0 ? 0 : r < 0 ? r : -ENODATA;
 }
 
+/* The PAM code pam_apilogin returns for an outcome in the auth phase: a copy of
+ * outcome_to_pam in pam_module/pam_apilogin.c (the CLI does not link the module), named as
+ * in <security/_pam_types.h>. */
+static const char *pam_code_of(unsigned outcome, int *ret_num)
+{
+        static const struct {
+                const char *name;
+                int num;
+        } map[_APILOGIN_OUTCOME_MAX] = {
+                [APILOGIN_OK] = { "PAM_SUCCESS", PAM_SUCCESS },
+                [APILOGIN_AUTH_ERR] = { "PAM_AUTH_ERR", PAM_AUTH_ERR },
+                [APILOGIN_USER_UNKNOWN] = { "PAM_USER_UNKNOWN", PAM_USER_UNKNOWN },
+                [APILOGIN_ACCT_EXPIRED] = { "PAM_ACCT_EXPIRED", PAM_ACCT_EXPIRED },
+                [APILOGIN_PERM_DENIED] = { "PAM_PERM_DENIED", PAM_PERM_DENIED },
+                [APILOGIN_MAXTRIES] = { "PAM_MAXTRIES", PAM_MAXTRIES },
+                [APILOGIN_UNAVAIL] = { "PAM_AUTHINFO_UNAVAIL", PAM_AUTHINFO_UNAVAIL },
+                [APILOGIN_SERVICE_ERR] = { "PAM_SERVICE_ERR", PAM_SERVICE_ERR },
+                [APILOGIN_NEW_AUTHTOK] = { "PAM_NEW_AUTHTOK_REQD", PAM_NEW_AUTHTOK_REQD },
+                [APILOGIN_IGNORE] = { "PAM_IGNORE", PAM_IGNORE },
+        };
+
+        if (outcome >= _APILOGIN_OUTCOME_MAX) {
+                *ret_num = PAM_SERVICE_ERR;
+                return "PAM_SERVICE_ERR";
+        }
+        *ret_num = map[outcome].num;
+        return map[outcome].name;
+}
+
+/* The value of "key=" in the daemon's key=value lines, copied into buf ("-" if absent). */
+static const char *field(const char *text, const char *key, char *buf, size_t n)
+{
+        size_t k = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                if (strncmp(p, key, k) == 0 && p[k] == '=') {
+                        size_t len = strcspn(p + k + 1, "\n");
+
+                        snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), p + k + 1);
+                        return buf[0] ? buf : "-";
+                }
+        }
+        snprintf(buf, n, "-");
+        return buf;
+}
+
 static int print_auth_reply(const struct apilogin_msg *reply)
 {
+        char buf[512];
+        int num;
+        const char *pam;
+        long ms;
+
         if (!reply->has_outcome) {
                 fprintf(stderr, "Failed to read the reply of apilogind: no outcome\n");
                 return CTL_EXIT_FAIL;
         }
+        pam = pam_code_of(reply->outcome, &num);
         fputs(apilogin_outcome_name((int)reply->outcome), stdout);
         if (reply->message && reply->message[0]) {
                 fputs(": ", stdout);
                 ctl_print_safe(stdout, reply->message);
         }
-        if (reply->outcome == APILOGIN_OK && reply->has_uid)
-                printf(" (uid %u)", (unsigned)reply->uid);
         putchar('\n');
+        printf("  provider:  ");
+        ctl_print_safe(stdout, field(reply->text, "provider", buf, sizeof(buf)));
+        printf("\n  endpoint:  ");
+        ctl_print_safe(stdout, field(reply->text, "endpoint", buf, sizeof(buf)));
+        printf("%s\n", reply->outcome == APILOGIN_OK || reply->outcome == APILOGIN_AUTH_ERR ||
+                                       reply->outcome == APILOGIN_ACCT_EXPIRED
+                               ? " (answered)" : " (asked last)");
+        printf("  PAM code:  %s (%d)\n", pam, num);
+        ms = strtol(field(reply->text, "elapsed_ms", buf, sizeof(buf)), NULL, 10);
+        printf("  time:      %ld.%03ld s\n", ms / 1000, ms % 1000);
+        if (reply->outcome == APILOGIN_OK && reply->has_uid)
+                printf("  uid:       %u\n", (unsigned)reply->uid);
+        field(reply->text, "detail", buf, sizeof(buf));
+        if (strcmp(buf, "-") != 0) {
+                printf("  detail:    ");
+                ctl_print_safe(stdout, buf);
+                putchar('\n');
+        }
+        printf("  stored:    nothing (a test login: no session, no users-table entry, no "
+               "offline verifier%s)\n",
+               reply->outcome == APILOGIN_OK ? "; the issued token is logged out" : "");
         return reply->outcome == APILOGIN_OK ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
-int cmd_test_login(const char *socket_path, const char *user)
+/* Ask the daemon (QUERY) whether it handles user for service, and for how long a login may
+ * take there and what to prompt for. Returns -1 to go on, else an exit code (printed). */
+static int query(const char *socket_path, const struct apilogin_msg *q, int *ret_timeout_ms,
+                 char *prompt, size_t n)
 {
-        _cleanup_(secret_buf_erase) struct secret_buf pw;
-        struct apilogin_msg ping = { .type = APILOGIN_REQ_PING };
-        struct apilogin_msg req = { .type = APILOGIN_REQ_AUTH,
-                                    .user = user,
-                                    .service = SERVICE_NAME };
         struct apilogin_msg reply;
-        int r;
+        int code = -1;
 
-        /* Before the prompt: a socket nobody (or no root daemon) serves should not cost a
-         * password. */
-        if (ctl_call(socket_path, &ping, &reply) < 0)
+        if (ctl_call(socket_path, q, &reply, CTL_TIMEOUT_MS) < 0)
                 return CTL_EXIT_FAIL;
+        if (!reply.has_outcome || reply.outcome != APILOGIN_OK) {
+                printf("%s: apilogind does not handle %s for service %s (an invalid or denied "
+                       "name, root, a local account without allow_local_users, a service not "
+                       "in [global] services (see --service)%s)\n",
+                       reply.has_outcome ? apilogin_outcome_name((int)reply.outcome) : "invalid",
+                       q->user, q->service,
+                       getuid() != 0 ? ", or not your own remote name: as a non-root user you "
+                                       "may only test your own" : "");
+                code = CTL_EXIT_FAIL;
+        } else {
+                *ret_timeout_ms = reply.has_timeout && reply.timeout > 0 &&
+                                                  reply.timeout < 600000
+                                          ? (int)reply.timeout
+                                          : CTL_TIMEOUT_MS;
+                snprintf(prompt, n, "%.*s", (int)strcspn(reply.text ? reply.text : "", ":"),
+                         reply.text && reply.text[0] ? reply.text : "Password");
+        }
         apilogin_proto_wipe(&reply);
-        r = read_password(user, &pw);
+        return code;
+}
+
+int cmd_test_login(const struct ctl_verb_ctx *x, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "service", required_argument, NULL, 'S' },
+                { "provider", required_argument, NULL, 'P' },
+                { 0 },
+        };
+        _cleanup_(secret_buf_erase) struct secret_buf pw;
+        struct apilogin_msg req = { .type = APILOGIN_REQ_QUERY, .service = SERVICE_NAME };
+        struct apilogin_msg reply;
+        char prompt[64];
+        int timeout_ms = CTL_TIMEOUT_MS, o, r;
+
+        optind = 0;
+        while ((o = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+                if (o == 'h')
+                        return ctl_help("test-login");
+                if (o == 'S' && optarg[0] && strlen(optarg) <= 64)
+                        req.service = optarg;
+                else if (o == 'P' && optarg[0] && strlen(optarg) <= 64)
+                        req.provider = optarg;
+                else
+                        return ctl_usage_error("test-login", o == '?' ? NULL
+                                               : "--service and --provider take 1 to 64 bytes");
+        }
+        if (argc - optind != 1)
+                return ctl_usage_error("test-login", "'test-login' takes a user name");
+        if (!ctl_user_arg_ok(argv[optind]))
+                return ctl_usage_error("test-login", "invalid user name (1 to %d characters, "
+                                       "no blanks or control characters)", APILOGIN_NAME_MAX);
+        req.user = argv[optind];
+        /* Before the prompt: a name the daemon will not handle, or a socket nobody (or no
+         * root daemon) serves, should not cost a password. */
+        r = query(x->socket, &req, &timeout_ms, prompt, sizeof(prompt));
+        if (r >= 0)
+                return r;
+        r = read_password(req.user, prompt, &pw);
         if (r < 0)
                 return CTL_EXIT_FAIL;
+        req.type = APILOGIN_REQ_TEST_LOGIN;
         req.secret = pw.s;
-        r = ctl_call(socket_path, &req, &reply);
+        /* The daemon gives up at its own timeout; wait that long and a margin more. */
+        r = ctl_call(x->socket, &req, &reply, timeout_ms + CTL_LOGIN_MARGIN_MS);
         secret_buf_erase(&pw);
         if (r < 0)
                 return CTL_EXIT_FAIL;

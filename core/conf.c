@@ -78,7 +78,7 @@ struct key_def {
         bool unbuilt;                 /* accepted with a warning, feature not built yet */
 };
 
-enum { N_GKEYS = 22, N_PKEYS = 12 };
+enum { N_GKEYS = 23, N_PKEYS = 12 };
 enum { GK_PROVIDERS = 0 }; /* index in global_keys */
 
 struct parser {
@@ -633,6 +633,7 @@ static const struct key_def global_keys[N_GKEYS] = {
         { .name = "socket", .parse = parse_socket, .off = GOFF(socket_path) },
         { .name = "state_dir", .parse = parse_path, .off = GOFF(state_dir) },
         { .name = "run_dir", .parse = parse_path, .off = GOFF(run_dir) },
+        { .name = "metrics_file", .parse = parse_path, .off = GOFF(metrics_file) },
 };
 
 enum {
@@ -1168,6 +1169,7 @@ struct apilogin_config *apilogin_config_free(struct apilogin_config *cfg)
         free(cfg->socket_path);
         free(cfg->state_dir);
         free(cfg->run_dir);
+        free(cfg->metrics_file);
         for (size_t i = 0; i < cfg->n_prov; i++)
                 provider_clear(&cfg->prov[i]);
         free(cfg->prov);

@@ -92,6 +92,7 @@ struct apilogin_config {
         char *socket_path;                /* default APILOGIN_RUNDIR "/socket" */
         char *state_dir;                  /* default APILOGIN_STATEDIR */
         char *run_dir;                    /* default APILOGIN_RUNDIR */
+        char *metrics_file;               /* Prometheus text file; NULL = off (default) */
         struct apilogin_provider_cfg *prov;
         size_t n_prov;
         struct apilogin_strv warnings;    /* "file:line: key: accepted, not built yet" */

@@ -22,6 +22,7 @@ static const size_t tag_max[_APILOGIN_TAG_MAX] = {
         [APILOGIN_TAG_TOKEN_FILE] = 256,
         [APILOGIN_TAG_TEXT] = 8192,
         [APILOGIN_TAG_TIMEOUT] = 4,
+        [APILOGIN_TAG_OFFSET] = 4,
 };
 
 size_t apilogin_proto_tag_max(unsigned tag)
@@ -105,6 +106,7 @@ int apilogin_proto_encode(const struct apilogin_msg *m, uint8_t *out, size_t out
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_UID, m->has_uid, m->uid);
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_OUTCOME, m->has_outcome, m->outcome);
         r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_TIMEOUT, m->has_timeout, m->timeout);
+        r = r ?: put_int(out, limit, &pos, APILOGIN_TAG_OFFSET, m->has_offset, m->offset);
         if (r < 0) {
                 apilogin_secure_erase(out, pos);
                 return r;
@@ -160,6 +162,7 @@ static int take_int(struct apilogin_msg *m, unsigned tag, const uint8_t *p, size
         case APILOGIN_TAG_UID: has = &m->has_uid; v = &m->uid; break;
         case APILOGIN_TAG_OUTCOME: has = &m->has_outcome; v = &m->outcome; break;
         case APILOGIN_TAG_TIMEOUT: has = &m->has_timeout; v = &m->timeout; break;
+        case APILOGIN_TAG_OFFSET: has = &m->has_offset; v = &m->offset; break;
         default: return -EBADMSG;
         }
         if (len != 4 || *has)

@@ -42,13 +42,20 @@
  *   CLOSE   user R, session O, pid O
  *           reply: outcome
  *   PING    (no fields) reply: outcome OK, text = daemon version
- *   STATUS, USERS, SESSIONS (admin) reply: outcome, text (human-readable report)
+ *   STATUS, USERS, SESSIONS (admin), offset O (USERS, SESSIONS: the index of the first
+ *           entry wanted, for the next page) reply: outcome, text (one JSON object,
+ *           daemon/admin.h)
  *   USER_ADD user R (admin), USER_DEL user R (admin), FLUSH (admin): reply outcome, text
+ *   TEST_LOGIN  as AUTH (same callers, same rules, the same providers and timeout), but
+ *           nothing is kept: no users-table entry, no pending login, no verifier; an issued
+ *           token is logged out (a wrong secret still counts towards the local lockout).
+ *           reply: outcome, message, uid (only for a user known already), text =
+ *           "key=value" lines: provider, endpoint (the last one asked), elapsed_ms, detail.
  *   REPLY   the type of every answer.
  *
  * Clients check the peer before sending anything: the daemon runs as root, so a socket
  * whose SO_PEERCRED uid is not 0 is not apilogind (apilogin_client_call: -EPERM).
- * QUERY and the timeout tag were added without a version bump: an older daemon answers
+ * QUERY, TEST_LOGIN and the timeout and offset tags were added without a version bump: an older daemon answers
  * QUERY (an unknown type) with SERVICE_ERR, and unknown tags are skipped.
  */
 #pragma once
@@ -79,6 +86,7 @@ enum apilogin_msg_type {
         APILOGIN_REQ_USER_ADD = 19,
         APILOGIN_REQ_USER_DEL = 20,
         APILOGIN_REQ_FLUSH = 21,
+        APILOGIN_REQ_TEST_LOGIN = 22,
         APILOGIN_REPLY = 128,
 };
 
@@ -97,6 +105,7 @@ enum apilogin_tag {
         APILOGIN_TAG_TOKEN_FILE = 12,
         APILOGIN_TAG_TEXT = 13,
         APILOGIN_TAG_TIMEOUT = 14,
+        APILOGIN_TAG_OFFSET = 15,
         _APILOGIN_TAG_MAX
 };
 
@@ -114,11 +123,12 @@ struct apilogin_msg {
         const char *message;
         const char *token_file;
         const char *text;
-        bool has_pid, has_uid, has_outcome, has_timeout;
+        bool has_pid, has_uid, has_outcome, has_timeout, has_offset;
         uint32_t pid;
         uint32_t uid;
         uint32_t outcome;
         uint32_t timeout; /* ms */
+        uint32_t offset;  /* USERS, SESSIONS: first entry wanted */
         char storage[APILOGIN_PROTO_MAX_BODY + _APILOGIN_TAG_MAX];
 };
 

@@ -15,6 +15,8 @@ struct lockout;
 struct sessions;
 struct logins;
 struct server;
+struct metrics;
+struct metrics_file;
 
 /* A config with a reference count: the daemon holds one reference to the current config,
  * and every login in flight holds one to the config it started with, so a reload (SIGHUP)
@@ -41,5 +43,7 @@ struct apilogind {
         struct sessions *sessions;
         struct logins *logins;
         struct server *server;
+        struct metrics *metrics;            /* counters since start (metrics.h) */
+        struct metrics_file *metrics_file;  /* their writer (metrics_file.h) */
         bool stopping;                      /* SIGTERM seen: finish, accept nothing new */
 };

@@ -19,6 +19,7 @@
 #include "login.h"
 #include "loop.h"
 #include "macro.h"
+#include "metrics.h"
 #include "names.h"
 #include "offline.h"
 #include "secure.h"
@@ -69,6 +70,7 @@ struct login {
         bool ojob_final;                  /* ... deciding the login: every API unreachable */
         struct loop_timer budget;         /* offline_after */
         bool offline_answered;            /* succeeded offline; the online check goes on */
+        bool test;                        /* apiloginctl test-login: stores nothing */
 };
 
 static void offline_release(struct login *l);
@@ -178,20 +180,54 @@ static void count_failure(struct login *l)
                 dlog_warn("Failed to write the lockout journal: %s, ignoring", strerror(-r));
 }
 
-/* End the login: side effects, one log line, the reply, and free l. */
+/* A test login (apiloginctl test-login) succeeded: nothing is kept. The token it was
+ * issued is logged out, and the uid is told only when the user has one already. */
+static void test_success(struct login *l, struct srv_reply *rep)
+{
+        const struct apilogin_user *u = users_find(l->ls->d->users, l->user);
+
+        sessions_logout_result(l->ls->d->sessions, l->user, &l->res, l->prov[l->pi]->name,
+                               endpoint_url(l));
+        rep->has_uid = u != NULL;
+        rep->uid = u ? u->uid : 0;
+}
+
+/* What a test login tells apiloginctl besides the outcome: which provider and endpoint
+ * answered, how long it took, and our reason (config words and our own text: no secret). */
+static void test_report(const struct login *l, char *buf, size_t n)
+{
+        snprintf(buf, n, "provider=%s\nendpoint=%s\nelapsed_ms=%llu\ndetail=%s\n",
+                 l->tried ? l->tried->name : "-", l->answered ? dlog_url(l->answered) : "-",
+                 (unsigned long long)(apilogin_now_ms() - l->start_ms), l->detail);
+}
+
+/* End the login: side effects, one log line, the reply, and free l. A login answered
+ * offline already was counted then. */
 static void finish(struct login *l, enum apilogin_outcome o)
 {
         struct srv_reply rep = { 0 };
+        char text[512];
 
-        if (o == APILOGIN_OK)
+        if (o == APILOGIN_OK && l->test)
+                test_success(l, &rep);
+        else if (o == APILOGIN_OK)
                 o = record_success(l, &rep.uid, rep.session);
         else if (o == APILOGIN_AUTH_ERR)
-                count_failure(l);
-        offline_after_finish(l, o);
+                count_failure(l); /* a test login too: it must not be a way to guess */
+        if (!l->test)
+                offline_after_finish(l, o);
         log_login(l, o);
+        if (!l->offline_answered)
+                metrics_login(l->ls->d->metrics, l->tried ? l->tried->name : NULL, o,
+                              apilogin_now_ms() - l->start_ms, false);
         if (l->who.peer) {
                 rep.outcome = o;
-                rep.has_uid = o == APILOGIN_OK;
+                if (!l->test)
+                        rep.has_uid = o == APILOGIN_OK;
+                if (l->test) {
+                        test_report(l, text, sizeof(text));
+                        rep.text = text;
+                }
                 l->who.reply(l->who.peer, &rep);
         }
         login_free(l);
@@ -200,7 +236,7 @@ static void finish(struct login *l, enum apilogin_outcome o)
 /* Every provider unreachable: an offline decision when a verifier may give one. */
 static void finish_unavail(struct login *l)
 {
-        if (!offline_start_check(l, true))
+        if (l->test || !offline_start_check(l, true))
                 finish(l, APILOGIN_UNAVAIL);
 }
 
@@ -358,6 +394,10 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
                                  strerror(-resp->transport_error));
                 else
                         snprintf(l->detail, sizeof(l->detail), "HTTP %ld", resp->status);
+                if (resp->transport_error == 0)
+                        metrics_api_error(l->ls->d->metrics, l->prov[l->pi]->name, NULL,
+                                          resp->status);
+                metrics_provider_seen(l->ls->d->metrics, l->prov[l->pi]->name, false, l->detail);
                 next_endpoint(l);
                 (void)run(l);
                 return;
@@ -367,6 +407,7 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
                 snprintf(l->detail, sizeof(l->detail), "%s (HTTP %ld)",
                          r < 0 ? strerror(-r) : resp->why ? resp->why :
                          "malformed or unusable reply", resp->status);
+                metrics_provider_seen(l->ls->d->metrics, l->prov[l->pi]->name, false, l->detail);
                 next_endpoint(l);
                 (void)run(l);
                 return;
@@ -378,7 +419,12 @@ static void on_response(void *userdata, struct apilogin_http_resp *resp)
         }
         l->detail[0] = '\0';
         l->provider_said = true;
-        offline_on_answer(l);
+        metrics_provider_seen(l->ls->d->metrics, l->prov[l->pi]->name, true, NULL);
+        if (l->res.outcome != APILOGIN_OK)
+                metrics_api_error(l->ls->d->metrics, l->prov[l->pi]->name, l->res.api_code,
+                                  resp->status);
+        if (!l->test)
+                offline_on_answer(l);
         finish(l, l->res.outcome);
 }
 
@@ -623,6 +669,7 @@ static bool offline_reply(struct login *l, const char *provider)
         snprintf(l->detail, sizeof(l->detail), "offline login (verifier of provider %s)%s",
                  provider, l->ojob_final ? "" : ", online check goes on");
         log_login(l, APILOGIN_OK);
+        metrics_login(d->metrics, provider, APILOGIN_OK, apilogin_now_ms() - l->start_ms, true);
         l->offline_answered = true;
         if (l->who.peer)
                 l->who.reply(l->who.peer, &rep);
@@ -704,7 +751,7 @@ static void offline_arm_budget(struct login *l)
 {
         const struct apilogin_config *cfg = l->cfgbox->cfg;
 
-        if (cfg->offline_after_ms == 0 || cfg->offline_after_ms >= cfg->timeout_ms ||
+        if (l->test || cfg->offline_after_ms == 0 || cfg->offline_after_ms >= cfg->timeout_ms ||
             !offline_allowed(l, NULL))
                 return;
         if (loop_timer_set(l->ls->d->loop, &l->budget, l->start_ms + cfg->offline_after_ms) < 0)
@@ -723,6 +770,7 @@ static struct login *login_new(struct logins *ls, const struct requester *who,
                 return NULL;
         l->ls = ls;
         l->who = *who;
+        l->test = req->type == APILOGIN_REQ_TEST_LOGIN;
         l->peer_pid = (uint32_t)who->pid;
         l->cfgbox = cfg_box_ref(ls->d->cfgbox);
         l->start_ms = apilogin_now_ms();

@@ -31,6 +31,7 @@
 #include "lockout.h"
 #include "login.h"
 #include "loop.h"
+#include "metrics.h"
 #include "macro.h"
 #include "server.h"
 #include "sessions.h"
@@ -389,25 +390,31 @@ static int setup(struct state *st)
                          strerror(-r));
                 return r;
         }
+        d->metrics = metrics_new();
+        if (!d->metrics)
+                return -ENOMEM;
         r = open_lockout(d);
         r = r ?: logins_new(d, &d->logins);
         r = r ?: sessions_new(d, &d->sessions);
         if (r < 0)
                 return r;
         raise_nofile();
-        return server_new(d, &d->server);
+        r = server_new(d, &d->server);
+        return r ?: metrics_file_start(d, &d->metrics_file);
 }
 
 static void teardown(struct state *st)
 {
         struct apilogind *d = &st->d;
 
+        d->metrics_file = metrics_file_stop(d->metrics_file); /* the last write, at exit */
         d->server = server_free(d->server);
         d->logins = logins_free(d->logins);
         d->sessions = sessions_free(d->sessions);
         d->lockout = lockout_free(d->lockout);
         d->users = users_free(d->users);
         d->local = localusers_free(d->local);
+        d->metrics = metrics_free(d->metrics);
         if (st->sigfd >= 0) {
                 if (d->loop)
                         loop_remove_io(d->loop, st->sigfd);

@@ -17,6 +17,7 @@
 #include "dlog.h"
 #include "keyring.h"
 #include "loop.h"
+#include "metrics.h"
 #include "macro.h"
 #include "refresh.h"
 #include "secure.h"
@@ -770,6 +771,8 @@ static void on_reply(void *userdata, struct apilogin_http_resp *resp)
                 else if (res.outcome == APILOGIN_MAXTRIES)
                         snprintf(detail, sizeof(detail), "rate limited (HTTP %ld)", resp->status);
         }
+        metrics_provider_seen(j->rf->d->metrics, j->p ? j->p->name : NULL,
+                              res.outcome != APILOGIN_UNAVAIL, detail);
         if (res.outcome == APILOGIN_OK && res.another_step && j->how == HOW_RELOGIN)
                 next_step(j);
         else

@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "admin.h"
 #include "admit.h"
 #include "daemon/http.h"
 #include "daemon/users.h"
@@ -279,133 +280,6 @@ static void do_acct(struct server *s, const struct apilogin_msg *m, struct srv_r
                 rep->outcome = APILOGIN_OK;
 }
 
-/* Append to a text buffer; false (and a NUL-terminated, cut buffer) once it is full. */
-static bool text_add(char *buf, size_t n, size_t *pos, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static bool text_add(char *buf, size_t n, size_t *pos, const char *fmt, ...)
-{
-        va_list ap;
-        int w;
-
-        if (*pos >= n)
-                return false;
-        va_start(ap, fmt);
-        w = vsnprintf(buf + *pos, n - *pos, fmt, ap);
-        va_end(ap);
-        if (w < 0 || (size_t)w >= n - *pos) {
-                buf[*pos] = '\0';
-                *pos = n;
-                return false;
-        }
-        *pos += (size_t)w;
-        return true;
-}
-
-static void do_status(struct server *s, char *buf, size_t n)
-{
-        const struct apilogin_config *cfg = s->d->cfg;
-        struct sessions_stats st;
-        unsigned root_max, nonroot_max;
-        size_t pos = 0;
-
-        sessions_stats(s->d->sessions, &st);
-        admit_limits(s->admit, &root_max, &nonroot_max);
-        text_add(buf, n, &pos, "apilogind %s\nconfig: %s\nproviders:", PACKAGE_VERSION,
-                 cfg->path ? cfg->path : "-");
-        for (size_t i = 0; i < cfg->providers.n; i++) {
-                const struct apilogin_provider_cfg *p =
-                        apilogin_config_provider(cfg, cfg->providers.v[i]);
-
-                text_add(buf, n, &pos, " %s (%s)", cfg->providers.v[i],
-                         p ? apilogin_ptype_name(p->type) : "?");
-        }
-        text_add(buf, n, &pos,
-                 "\nusers: %zu\nsessions: %zu (of %zu users)\npending logins: %zu\n"
-                 "logins in flight: %u\ntransfers in flight: %u\nbackground logouts: %zu\n"
-                 "clients: %u (at most %u for root, %u for other uids, %u per uid)\n"
-                 "lockout entries: %zu\n",
-                 users_count(s->d->users), st.sessions, st.users, st.pending,
-                 logins_in_flight(s->d->logins), apilogin_http_in_flight(s->d->http),
-                 st.logouts, s->n_clients, root_max, nonroot_max, ADMIT_UID_CONNS,
-                 lockout_size(s->d->lockout));
-        text_add(buf, n, &pos, "offline: %s; %zu user(s) in offline sessions; %llu offline "
-                 "login(s) since start\n", cfg->offline_login ? "on" : "off (per provider)",
-                 st.offline, (unsigned long long)st.offline_logins);
-}
-
-static void do_users(struct server *s, char *buf, size_t n)
-{
-        size_t count = users_count(s->d->users), pos = 0;
-
-        buf[0] = '\0';
-        for (size_t i = 0; i < count; i++) {
-                const struct apilogin_user *u = users_at(s->d->users, i);
-                time_t t = (time_t)u->last_login;
-                char when[32] = "-";
-                struct tm tm;
-
-                if (t > 0 && gmtime_r(&t, &tm))
-                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-                if (!text_add(buf, n - 32, &pos, "%s %u %s %s%s\n", u->name, u->uid,
-                              u->gecos && u->gecos[0] ? u->gecos : "-", when,
-                              u->disabled ? " disabled" : "")) {
-                        snprintf(buf + strlen(buf), 32, "(%zu more)\n", count - i);
-                        return;
-                }
-        }
-}
-
-static void do_user_add(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep,
-                        char *buf, size_t n)
-{
-        uint32_t uid = 0;
-        int r;
-
-        if (!m->user || !login_name_is_ours(s->d->cfg, s->d->local, m->user)) {
-                rep->outcome = APILOGIN_USER_UNKNOWN;
-                snprintf(buf, n, "refused: not a name apilogin may manage");
-                return;
-        }
-        r = users_add(s->d->users, m->user, &uid);
-        if (r < 0) {
-                rep->outcome = APILOGIN_SERVICE_ERR;
-                snprintf(buf, n, "%s: %s", m->user,
-                         r == -EEXIST        ? "exists already"
-                         : r == -EADDRINUSE ? "its uid is held by another name (see the log)"
-                                            : strerror(-r));
-                return;
-        }
-        dlog_info("Added user %s (uid %u) on an admin request", m->user, uid);
-        rep->outcome = APILOGIN_OK;
-        rep->has_uid = true;
-        rep->uid = uid;
-        snprintf(buf, n, "added %s with uid %u", m->user, uid);
-}
-
-static void do_user_del(struct server *s, const struct apilogin_msg *m, struct srv_reply *rep,
-                        char *buf, size_t n)
-{
-        int r = m->user ? users_remove(s->d->users, m->user) : -EINVAL;
-
-        if (r < 0) {
-                rep->outcome = r == -ENOENT ? APILOGIN_USER_UNKNOWN : APILOGIN_SERVICE_ERR;
-                snprintf(buf, n, "%s", r == -ENOENT ? "no such user" : strerror(-r));
-                return;
-        }
-        dlog_info("Removed user %s on an admin request", m->user);
-        rep->outcome = APILOGIN_OK;
-        snprintf(buf, n, "removed %s", m->user);
-}
-
-static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t n)
-{
-        size_t k = sessions_flush_pending(s->d->sessions);
-
-        dlog_info("Dropped %zu pending login(s) on an admin request", k);
-        rep->outcome = APILOGIN_OK;
-        snprintf(buf, n, "dropped %zu pending login(s)", k);
-}
-
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 /* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH, QUERY and
@@ -420,6 +294,7 @@ static const char *nonroot_refusal(const struct client *c, const struct apilogin
         switch (m->type) {
         case APILOGIN_REQ_PING:
         case APILOGIN_REQ_AUTH:
+        case APILOGIN_REQ_TEST_LOGIN:
                 return NULL;
         case APILOGIN_REQ_QUERY:
                 return own ? NULL : "a query about another user";
@@ -461,20 +336,18 @@ static void dispatch_sync(struct client *c, const struct apilogin_msg *m)
                 snprintf(text, sizeof(text), "apilogind %s", PACKAGE_VERSION);
                 break;
         case APILOGIN_REQ_STATUS:
-                rep.outcome = APILOGIN_OK;
-                do_status(s, text, sizeof(text));
-                break;
         case APILOGIN_REQ_USERS:
-                rep.outcome = APILOGIN_OK;
-                do_users(s, text, sizeof(text));
-                break;
         case APILOGIN_REQ_SESSIONS:
-                rep.outcome = APILOGIN_OK;
-                sessions_report(s->d->sessions, text, sizeof(text));
+        case APILOGIN_REQ_USER_ADD:
+        case APILOGIN_REQ_USER_DEL:
+        case APILOGIN_REQ_FLUSH: {
+                struct admin_server_info si = { .clients = s->n_clients,
+                                                .per_uid_max = ADMIT_UID_CONNS };
+
+                admit_limits(s->admit, &si.root_max, &si.nonroot_max);
+                admin_handle(s->d, &si, m, &rep, text, sizeof(text));
                 break;
-        case APILOGIN_REQ_USER_ADD: do_user_add(s, m, &rep, text, sizeof(text)); break;
-        case APILOGIN_REQ_USER_DEL: do_user_del(s, m, &rep, text, sizeof(text)); break;
-        case APILOGIN_REQ_FLUSH: do_flush(s, &rep, text, sizeof(text)); break;
+        }
         default:
                 dlog_debug("Unknown request type %u from uid %u", m->type, (unsigned)c->cred.uid);
                 break;
@@ -498,7 +371,7 @@ static void dispatch(struct client *c, const struct apilogin_msg *m)
                 refuse(c, APILOGIN_PERM_DENIED, "permission denied", why);
                 return;
         }
-        if (m->type == APILOGIN_REQ_AUTH) {
+        if (m->type == APILOGIN_REQ_AUTH || m->type == APILOGIN_REQ_TEST_LOGIN) {
                 struct requester who = { .reply = reply_later, .peer = c,
                                          .uid = c->cred.uid, .pid = c->cred.pid };
 

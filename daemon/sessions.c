@@ -395,6 +395,26 @@ int sessions_set_pending_offline(struct sessions *s, const char *user, uint32_t 
         return pending_push(s, p, peer_pid, ret_handle);
 }
 
+void sessions_logout_result(struct sessions *s, const char *user, struct apilogin_result *res,
+                            const char *provider, const char *endpoint)
+{
+        struct apilogin_token t = { 0 };
+
+        if (token_from_result(&t, res, provider, endpoint) == 0 &&
+            !same_token(user_find(s, user, NULL), &t))
+                logout_token(s, user, &t);
+        token_clear(&t);
+}
+
+size_t sessions_of(const struct sessions *s, const char *user, bool *ret_pending)
+{
+        const struct user_state *u = user_find(s, user, NULL);
+
+        if (ret_pending)
+                *ret_pending = pending_find(s, user) != NULL;
+        return u ? u->n_sess : 0;
+}
+
 size_t sessions_flush_pending(struct sessions *s)
 {
         size_t n = 0;
@@ -770,38 +790,9 @@ static void on_revoked(void *userdata, const char *user, bool password_judged, c
 
 /* ---- reports -------------------------------------------------------------------------- */
 
-void sessions_report(const struct sessions *s, char *buf, size_t n)
+const struct user_state *sessions_user_at(const struct sessions *s, size_t i)
 {
-        size_t pos = 0;
-
-        buf[0] = '\0';
-        for (size_t i = 0; i < s->n_u; i++) {
-                const struct user_state *u = s->u[i];
-
-                for (size_t k = 0; k < u->n_sess; k++) {
-                        const struct apilogin_session *x = &u->sess[k];
-                        char when[32];
-                        time_t t = (time_t)x->opened_at;
-                        struct tm tm;
-                        int w;
-
-                        if (!gmtime_r(&t, &tm) ||
-                            !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-                                strcpy(when, "-");
-                        w = snprintf(buf + pos, n - pos, "%s %u %s %s %s %s %u %s %s\n",
-                                     u->name, u->uid, x->id, x->service, x->tty ? x->tty : "-",
-                                     x->rhost ? x->rhost : "-", x->pid, when,
-                                     u->has_token ? u->tok.provider
-                                     : u->offline ? "(offline)" : "-");
-                        if (w < 0 || (size_t)w >= n - pos) {
-                                buf[pos] = '\0';
-                                if (n - pos > 16)
-                                        strcpy(buf + pos, "(more...)\n");
-                                return;
-                        }
-                        pos += (size_t)w;
-                }
-        }
+        return s && i < s->n_u ? s->u[i] : NULL;
 }
 
 void sessions_stats(const struct sessions *s, struct sessions_stats *ret)

@@ -13,6 +13,7 @@
  * the background (fire and forget, SESSIONS_LOGOUT_MS deadline). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,15 @@ void sessions_online_again(struct sessions *s, const char *user);
  * death ends the sessions through the leader watch). */
 void sessions_remote_revoked(struct sessions *s, const char *user, const char *why);
 
+/* A login that keeps nothing (apiloginctl test-login) succeeded: the token in res is
+ * logged out in the background, unless it is the very token user's sessions use. */
+void sessions_logout_result(struct sessions *s, const char *user, struct apilogin_result *res,
+                            const char *provider, const char *endpoint);
+
+/* How many live sessions user has; *ret_pending (may be NULL) says whether a login of it
+ * waits for its OPEN. */
+size_t sessions_of(const struct sessions *s, const char *user, bool *ret_pending);
+
 /* Drop every pending login (admin FLUSH); their tokens are logged out. Returns how many. */
 size_t sessions_flush_pending(struct sessions *s);
 
@@ -90,9 +100,10 @@ void sessions_handle_open(struct sessions *s, const struct apilogin_msg *req, ui
 void sessions_handle_close(struct sessions *s, const struct apilogin_msg *req,
                            struct srv_reply *ret);
 
-/* One line per session into buf (n bytes, NUL-terminated, cut with a last line saying so
- * when full). Never holds a token. */
-void sessions_report(const struct sessions *s, char *buf, size_t n);
+/* The i-th user with sessions (0 <= i < count), for listings (its tok holds secrets: list
+ * only what is not); NULL past the end. Valid until the next change. */
+struct user_state;
+const struct user_state *sessions_user_at(const struct sessions *s, size_t i);
 
 struct sessions_stats {
         size_t users;     /* users with sessions */
