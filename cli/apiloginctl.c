@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "daemon/providers/registry.h"
 #include "ctl.h"
 #include "macro.h"
 #include "outcome.h"
@@ -99,7 +100,7 @@ static int usage_error(const char *fmt, ...)
 int ctl_load_config(const char *path, struct apilogin_config **ret)
 {
         char err[1024] = "";
-        int r = apilogin_config_load(path, ret, err, sizeof(err));
+        int r = apilogin_config_load(path, apilogin_registry_type, ret, err, sizeof(err));
 
         if (r < 0)
                 fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));

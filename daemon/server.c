@@ -321,7 +321,7 @@ static void do_status(struct server *s, char *buf, size_t n)
                         apilogin_config_provider(cfg, cfg->providers.v[i]);
 
                 text_add(buf, n, &pos, " %s (%s)", cfg->providers.v[i],
-                         p ? apilogin_ptype_name(p->type) : "?");
+                         p ? p->type->name : "?");
         }
         text_add(buf, n, &pos,
                  "\nusers: %zu\nsessions: %zu (of %zu users)\npending logins: %zu\n"
