@@ -1327,6 +1327,52 @@ int apilogin_config_load(const char *path, apilogin_types_fn types, struct apilo
         return 0;
 }
 
+static void type_conf_clear(const struct apilogin_type *t, void *conf)
+{
+        for (size_t i = 0; conf && i < t->n_keys; i++)
+                if (t->keys[i].clear)
+                        t->keys[i].clear(&t->keys[i], conf);
+}
+
+void *apilogin_type_conf_free(const struct apilogin_type *t, void *conf)
+{
+        if (t)
+                type_conf_clear(t, conf);
+        free(conf);
+        return NULL;
+}
+
+int apilogin_type_conf_new(const struct apilogin_type *t, const char *const *kv, void **ret,
+                           char *err, size_t errsz)
+{
+        parser p = { .path = "(keys)", .err = err, .errsz = errsz, .fin = -1, .lineno = 1 };
+        int tline[TYPE_KEYS_MAX] = { 0 };
+        void *conf;
+        int r = 0;
+
+        if (err && errsz > 0)
+                err[0] = '\0';
+        if (!t || !ret || t->n_keys > TYPE_KEYS_MAX)
+                return -EINVAL;
+        conf = calloc(1, t->conf_size ? t->conf_size : 1);
+        if (!conf)
+                return -ENOMEM;
+        for (size_t i = 0; kv && kv[i] && kv[i + 1] && r == 0; i += 2, p.lineno++) {
+                const struct apilogin_key *k = key_find(t->keys, t->n_keys, kv[i]);
+
+                r = k ? set_key(&p, t->keys, k, tline, conf, t->name, kv[i + 1])
+                      : fail(&p, p.lineno, kv[i], "unknown key in (type %s)", t->name);
+        }
+        if (r == 0)
+                r = fill_defaults(&p, t->keys, t->n_keys, tline, conf, 0, t->name);
+        if (r < 0) {
+                apilogin_type_conf_free(t, conf);
+                return r;
+        }
+        *ret = conf;
+        return 0;
+}
+
 static void provider_clear(struct apilogin_provider_cfg *pc)
 {
         free(pc->name);
@@ -1334,10 +1380,7 @@ static void provider_clear(struct apilogin_provider_cfg *pc)
         strv_clear(&pc->fallback_urls);
         free(pc->ca_file);
         free(pc->proxy);
-        for (size_t i = 0; pc->conf && i < pc->type->n_keys; i++)
-                if (pc->type->keys[i].clear)
-                        pc->type->keys[i].clear(&pc->type->keys[i], pc->conf);
-        free(pc->conf);
+        pc->conf = apilogin_type_conf_free(pc->type, pc->conf);
 }
 
 struct apilogin_config *apilogin_config_free(struct apilogin_config *cfg)

@@ -180,6 +180,14 @@ void apilogin_pairs_free(struct apilogin_pair *pairs, size_t n);
 int apilogin_conf_check_url(struct apilogin_conf_ctx *ctx, const struct apilogin_provider_cfg *pc,
                             const char *key, const char *url, bool ws);
 
+/* A type's own config built from kv, "key", "value" pairs up to a NULL key, with its
+ * defaults and required keys, as the parser does for a section (line N of "(keys)" is the
+ * N-th pair in errors): for the drivers' unit tests and tools. 0 or -errno. */
+int apilogin_type_conf_new(const struct apilogin_type *t, const char *const *kv, void **ret,
+                           char *err, size_t errsz);
+/* Free such a config (or a provider's conf) of type t; accepts NULL; returns NULL. */
+void *apilogin_type_conf_free(const struct apilogin_type *t, void *conf);
+
 /* ---- loading ---------------------------------------------------------------------------- */
 
 /* Parse the file at path with the provider types types() lists. On success returns 0 and a
