@@ -1201,12 +1201,6 @@ static int finish(parser *p)
 
 /* ---- public API ------------------------------------------------------------------------- */
 
-static void fclosep(FILE **f)
-{
-        if (*f)
-                (void)fclose(*f);
-}
-
 static void config_freep(struct apilogin_config **c)
 {
         apilogin_config_free(*c);

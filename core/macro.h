@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -41,6 +42,13 @@ static inline void closep(int *fd)
         }
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                (void)fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Keep the caller's errno across a success path (NSS entry points). */
 static inline void restore_errnop(int *e)

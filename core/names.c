@@ -10,12 +10,6 @@
 #include "names.h"
 #include "proto.h"
 
-static inline void fclosep(FILE **f)
-{
-        if (*f)
-                (void)fclose(*f);
-}
-
 bool apilogin_name_valid(const char *name)
 {
         size_t n = 0;

@@ -28,8 +28,8 @@
  *                  SERVICE_ERR (no such provider). The daemon is the one reader of the
  *                  config: the PAM module asks QUERY in every phase before anything else,
  *                  and prompts only after an OK, so a refused name's secret is never
- *                  asked for. A non-root caller gets USER_UNKNOWN for every name but its
- *                  own remote name.
+ *                  asked for. A non-root caller gets PERM_DENIED (logged) for every
+ *                  name but its own.
  *   AUTH    user R, secret R, service R, tty O, rhost O, provider O
  *           reply: outcome, message (user-facing, short), uid and session (on success:
  *                  a handle naming this login, for the OPEN of the same transaction)

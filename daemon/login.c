@@ -14,6 +14,7 @@
 #include "daemon/provider.h"
 #include "daemon/users.h"
 #include "dlog.h"
+#include "localusers.h"
 #include "lockout.h"
 #include "login.h"
 #include "loop.h"
@@ -25,7 +26,6 @@
 #include "sessions.h"
 #include "ws.h"
 
-#define PASSWD_FILE "/etc/passwd"
 #define RATE_SLOTS 64
 #define GUARD_MS 1000 /* safety net after the deadline, should curl not have cut the transfer */
 
@@ -392,28 +392,16 @@ static void on_guard(void *userdata)
 
 /* ---- local checks ------------------------------------------------------------------------ */
 
-/* Whether the local passwd file gives name the uid uid (read directly, not through NSS). */
-static bool passwd_has(const char *name, uid_t uid)
-{
-        FILE *f = fopen(PASSWD_FILE, "re");
-        struct passwd *pw;
-        bool found = false;
-
-        if (!f)
-                return false;
-        while (!found && (pw = fgetpwent(f)))
-                found = strcmp(pw->pw_name, name) == 0 && pw->pw_uid == uid;
-        fclose(f);
-        return found;
-}
-
 /* A non-root caller may only authenticate its own name: the remote user with its uid, or
  * (with allow_local_users) the local account with its uid. */
 bool login_caller_owns(struct logins *ls, uid_t uid, const char *name)
 {
         const struct apilogin_user *u = users_find(ls->d->users, name);
 
-        return (u && u->uid == uid) || passwd_has(name, uid);
+        if (u && u->uid == uid)
+                return true;
+        localusers_refresh(ls->d->local);
+        return localusers_has(ls->d->local, name, uid);
 }
 
 /* At most one AUTH per LOGIN_NONROOT_INTERVAL_MS per non-root uid. */
@@ -438,7 +426,8 @@ static bool rate_ok(struct logins *ls, uid_t uid)
         return true;
 }
 
-bool login_name_is_ours(const struct apilogin_config *cfg, const char *name)
+bool login_name_is_ours(const struct apilogin_config *cfg, struct localusers *local,
+                        const char *name)
 {
         /* No provider configured (the config as shipped): no name is ours. */
         if (cfg->n_prov == 0 || !apilogin_name_valid(name) || strcmp(name, "root") == 0 ||
@@ -447,7 +436,8 @@ bool login_name_is_ours(const struct apilogin_config *cfg, const char *name)
         if (cfg->allow_local_users)
                 return true;
         /* A passwd file that can not be read can not prove the name is not local. */
-        return apilogin_name_in_passwd(PASSWD_FILE, name) == 0;
+        localusers_refresh(local);
+        return localusers_has_name(local, name) == 0;
 }
 
 /* The local verdict on a new login, or -1 to go on and ask the providers. */
@@ -464,7 +454,7 @@ static int local_verdict(struct login *l, uid_t caller)
                 snprintf(l->detail, sizeof(l->detail), "rate limit of uid %u", (unsigned)caller);
                 return APILOGIN_MAXTRIES;
         }
-        if (!login_name_is_ours(cfg, l->user)) {
+        if (!login_name_is_ours(cfg, l->ls->d->local, l->user)) {
                 snprintf(l->detail, sizeof(l->detail), "not a remote user");
                 return APILOGIN_USER_UNKNOWN;
         }

@@ -36,10 +36,12 @@ struct login *login_start(struct logins *ls, struct client *c, const struct apil
 void login_detach(struct login *l);
 
 /* Whether name may be sent to an API at all: a valid name, not root, not in deny_users,
- * and (unless allow_local_users) not in the local passwd file. Used by login and by
- * USER_ADD. */
+ * and (unless allow_local_users) not one of the local accounts. The one place that
+ * decides it: AUTH, QUERY, ACCT and USER_ADD all ask here. */
 struct apilogin_config;
-bool login_name_is_ours(const struct apilogin_config *cfg, const char *name);
+struct localusers;
+bool login_name_is_ours(const struct apilogin_config *cfg, struct localusers *local,
+                        const char *name);
 
 /* Whether a non-root caller with uid owns name: the remote user with that uid, or the
  * local account with it (read from the passwd file itself, not through NSS). Used for AUTH

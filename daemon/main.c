@@ -27,12 +27,16 @@
 #include "daemon/provider.h"
 #include "daemon/users.h"
 #include "dlog.h"
+#include "localusers.h"
 #include "lockout.h"
 #include "login.h"
 #include "loop.h"
 #include "macro.h"
 #include "server.h"
 #include "sessions.h"
+
+/* The local accounts, read directly (localusers.h). */
+#define LOCAL_PASSWD "/etc/passwd"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -370,7 +374,12 @@ static int setup(struct state *st)
         r = r ?: setup_signals(st);
         if (r < 0)
                 return r;
-        r = users_open(d->cfg, &d->users);
+        r = localusers_open(LOCAL_PASSWD, &d->local);
+        if (r < 0) {
+                dlog_err("Failed to read %s: %s", LOCAL_PASSWD, strerror(-r));
+                return r;
+        }
+        r = users_open(d->cfg, d->local, &d->users);
         if (r < 0) {
                 dlog_err("Failed to open the user cache in %s: %s", d->cfg->state_dir,
                          strerror(-r));
@@ -394,6 +403,7 @@ static void teardown(struct state *st)
         d->sessions = sessions_free(d->sessions);
         d->lockout = lockout_free(d->lockout);
         d->users = users_free(d->users);
+        d->local = localusers_free(d->local);
         if (st->sigfd >= 0) {
                 if (d->loop)
                         loop_remove_io(d->loop, st->sigfd);

@@ -55,7 +55,7 @@ void query_handle(struct apilogind *d, uid_t caller, const struct apilogin_msg *
                 return;
         }
         if (!caller_may_ask(d, caller, m->user) || !service_allowed(cfg, m->service) ||
-            !login_name_is_ours(cfg, m->user)) {
+            !login_name_is_ours(cfg, d->local, m->user)) {
                 dlog_debug("Query: user %s: not ours for this service",
                            apilogin_name_valid(m->user) ? m->user : "(invalid)");
                 rep->outcome = APILOGIN_USER_UNKNOWN;

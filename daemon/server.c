@@ -365,7 +365,7 @@ static void do_user_add(struct server *s, const struct apilogin_msg *m, struct s
         uint32_t uid = 0;
         int r;
 
-        if (!m->user || !login_name_is_ours(s->d->cfg, m->user)) {
+        if (!m->user || !login_name_is_ours(s->d->cfg, s->d->local, m->user)) {
                 rep->outcome = APILOGIN_USER_UNKNOWN;
                 snprintf(buf, n, "refused: not a name apilogin may manage");
                 return;
@@ -413,18 +413,22 @@ static void do_flush(struct server *s, struct srv_reply *rep, char *buf, size_t 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 /* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH, QUERY and
- * ACCT for its own name, as a screen locker does for its user. AUTH and QUERY check the
- * name themselves (AUTH with its own rate limit, so the refusal is logged with the login;
- * QUERY answers "not ours" for any other name). */
+ * ACCT for its own name, as a screen locker does for its user. AUTH checks the name
+ * itself (with its own rate limit, so the refusal is logged with the login); a QUERY
+ * about another name is refused here, so a locker's PAM stack stops before any prompt
+ * and the probe is logged. */
 static const char *nonroot_refusal(const struct client *c, const struct apilogin_msg *m)
 {
+        bool own = m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user);
+
         switch (m->type) {
         case APILOGIN_REQ_PING:
         case APILOGIN_REQ_AUTH:
-        case APILOGIN_REQ_QUERY:
                 return NULL;
+        case APILOGIN_REQ_QUERY:
+                return own ? NULL : "a query about another user";
         case APILOGIN_REQ_ACCT:
-                if (m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user))
+                if (own)
                         return NULL;
                 return "an account request about another user";
         default:

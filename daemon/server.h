@@ -53,6 +53,7 @@ struct apilogind {
         const struct apilogin_config *cfg;  /* == cfgbox->cfg */
         struct loop *loop;
         struct apilogin_http *http;
+        struct localusers *local;           /* the local accounts (/etc/passwd) */
         struct apilogin_users *users;
         struct lockout *lockout;
         struct sessions *sessions;

@@ -1,8 +1,8 @@
 /* users.c: apilogind's table of remote users (see users.h): an array with two open-addressing
  * indexes (by name, by uid), loaded from the NSS cache at start and written back through
  * cache_write.c after every change NSS can see. O(1) lookups; a cache write is O(users).
- * Also here: the uid rule (one uid per name, never shared, never reused), role_groups and
- * the users_file of pre-provisioned names. */
+ * Also here: the uid rule (one uid per name, never shared, never reused, never a local
+ * account's: localusers.c), role_groups, and provisioning the names users_file.c reads. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,18 +18,19 @@
 #include "cache.h"
 #include "cache_write.h"
 #include "dlog.h"
+#include "localusers.h"
 #include "macro.h"
 #include "names.h"
 #include "proto.h"
 #include "uidhash.h"
 #include "users.h"
+#include "users_file.h"
 
-#define LOCAL_PASSWD "/etc/passwd"
 #define LOCAL_GROUP "/etc/group"
 #define GECOS_MAX 255
 #define ROLE_MAX 255
 
-/* A removed user, a users_file pin, or a local account: a name and a uid. */
+/* A removed user or a users_file pin: a name and a uid. */
 struct removed {
         char *name;
         uint32_t uid;
@@ -41,12 +42,11 @@ struct apilogin_users {
         size_t n, cap;
         uint32_t *by_name, *by_uid; /* slot = index + 1; 0 = empty */
         size_t mask;                /* slots - 1 (a power of two minus one) */
-        struct removed *local;      /* accounts of the local passwd file, sorted by uid */
-        size_t n_local;
+        struct localusers *local;   /* the local accounts (not owned) */
         struct removed *removed;
         size_t n_removed;
         struct removed *pins;       /* uids pinned in users_file */
-        size_t n_pins;
+        size_t n_pins, cap_pins;
         uint32_t *rg_gid;           /* gid of each cfg->role_groups[i].value ... */
         bool *rg_ok;                /* ... when that group exists */
         bool dirty; /* the cache on disk lags behind the table (a write failed) */
@@ -157,19 +157,6 @@ static bool uid_cached(const struct apilogin_users *u, uint32_t uid)
 
 /* ---- the local passwd and group files ---------------------------------------------------- */
 
-static int cmp_uid(const void *a, const void *b)
-{
-        uint32_t x = ((const struct removed *)a)->uid, y = ((const struct removed *)b)->uid;
-
-        return x < y ? -1 : x > y;
-}
-
-static inline void fclosep(FILE **f)
-{
-        if (*f)
-                (void)fclose(*f);
-}
-
 static void pairs_free(struct removed *v, size_t n)
 {
         for (size_t i = 0; v && i < n; i++)
@@ -197,53 +184,6 @@ static int pairs_push(struct removed **v, size_t *n, size_t *cap, const char *na
         }
         (*v)[(*n)++] = (struct removed){ .name = c, .uid = uid };
         return 0;
-}
-
-/* Read the accounts of path (read directly: NSS would ask ourselves) into u->local, sorted
- * by uid. A missing file is an empty set; on failure u->local is left as it was. */
-static int load_local(struct apilogin_users *u, const char *path)
-{
-        _cleanup_(fclosep) FILE *f = NULL;
-        struct removed *v = NULL;
-        size_t n = 0, cap = 0;
-        struct passwd *pw;
-        int r = 0;
-
-        f = fopen(path, "re");
-        if (!f && errno != ENOENT)
-                return negative_errno();
-        while (f && r == 0 && (pw = fgetpwent(f)))
-                if (pw->pw_name && *pw->pw_name)
-                        r = pairs_push(&v, &n, &cap, pw->pw_name, (uint32_t)pw->pw_uid);
-        if (r < 0) {
-                pairs_free(v, n);
-                return r;
-        }
-        if (n)
-                qsort(v, n, sizeof(*v), cmp_uid);
-        pairs_free(u->local, u->n_local);
-        u->local = v;
-        u->n_local = n;
-        return 0;
-}
-
-/* The local account holding uid, or NULL. */
-static const char *uid_local(const struct apilogin_users *u, uint32_t uid)
-{
-        struct removed key = { .uid = uid }, *hit;
-
-        if (!u->n_local)
-                return NULL;
-        hit = bsearch(&key, u->local, u->n_local, sizeof(*u->local), cmp_uid);
-        return hit ? hit->name : NULL;
-}
-
-static bool name_local(const struct apilogin_users *u, const char *name)
-{
-        for (size_t i = 0; i < u->n_local; i++)
-                if (strcmp(u->local[i].name, name) == 0)
-                        return true;
-        return false;
 }
 
 /* The gid of group name in the local group file, read directly: 1 and *ret, 0 if absent. */
@@ -420,7 +360,7 @@ static int uid_holder(const struct apilogin_users *u, uint32_t uid, const char *
                       const char **ret_holder, const char **ret_kind)
 {
         const struct apilogin_user *e = uid_owner(u, uid);
-        const char *local = uid_local(u, uid);
+        const char *local = localusers_by_uid(u->local, uid);
 
         if (e && strcmp(e->name, name) != 0) {
                 *ret_holder = e->name;
@@ -559,6 +499,18 @@ static size_t fill_pairs(const struct removed *v, size_t n, uint32_t min, uint32
         return k;
 }
 
+/* The local accounts whose uid lies in [min, max], as the cache's reserved records. */
+static size_t fill_local(const struct local_account *v, size_t n, uint32_t min, uint32_t max,
+                         struct apilogin_cache_removed *out)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (v[i].uid >= min && v[i].uid <= max && strlen(v[i].name) <= 255)
+                        out[k++] = (struct apilogin_cache_removed){ v[i].name, v[i].uid };
+        return k;
+}
+
 static int write_cache(struct apilogin_users *u)
 {
         const struct apilogin_config *cfg = u->cfg;
@@ -568,8 +520,10 @@ static int write_cache(struct apilogin_users *u)
         _cleanup_free_ uint32_t *gids = calloc(n, ng * sizeof(uint32_t));
         _cleanup_free_ struct apilogin_cache_removed *rm =
                 calloc(u->n_removed ? u->n_removed : 1, sizeof(*rm));
+        size_t n_local;
+        const struct local_account *local = localusers_all(u->local, &n_local);
         _cleanup_free_ struct apilogin_cache_removed *lo =
-                calloc(u->n_local ? u->n_local : 1, sizeof(*lo));
+                calloc(n_local ? n_local : 1, sizeof(*lo));
         struct apilogin_cache_content c = {
                 .uid_min = cfg->uid_min, .uid_max = cfg->uid_max,
                 .flags = cfg->enumerate ? APILOGIN_CACHE_F_ENUMERATE : 0,
@@ -585,7 +539,7 @@ static int write_cache(struct apilogin_users *u)
         if (pw && x && gids && rm && lo) {
                 r = fill_users(u, pw, x, gids);
                 c.n_removed = fill_pairs(u->removed, u->n_removed, 0, UINT32_MAX, rm);
-                c.n_reserved = fill_pairs(u->local, u->n_local, cfg->uid_min, cfg->uid_max, lo);
+                c.n_reserved = fill_local(local, n_local, cfg->uid_min, cfg->uid_max, lo);
         }
         if (r == 0)
                 r = apilogin_cache_write(cfg->state_dir, &c);
@@ -671,147 +625,61 @@ static int load_cache(struct apilogin_users *u)
 
 /* ---- users_file ---------------------------------------------------------------------- */
 
-#define NO_PIN UINT32_MAX
-
-/* Split one users_file line, "NAME [UID]" with '#' comments, in place: 1 with *ret_name and
- * *ret_uid (NO_PIN when absent), 0 for a blank line, -EINVAL when malformed. */
-static int users_line(char *line, char **ret_name, uint32_t *ret_uid)
-{
-        char *name, *uid, *end, *save = NULL;
-        unsigned long v;
-
-        line[strcspn(line, "#")] = 0;
-        name = strtok_r(line, " \t\r\n", &save);
-        if (!name)
-                return 0;
-        uid = strtok_r(NULL, " \t\r\n", &save);
-        if (strtok_r(NULL, " \t\r\n", &save))
-                return -EINVAL;
-        *ret_uid = NO_PIN;
-        if (uid) {
-                errno = 0;
-                v = strtoul(uid, &end, 10);
-                if (errno || *end || uid[0] < '0' || uid[0] > '9' || v >= NO_PIN)
-                        return -EINVAL;
-                *ret_uid = (uint32_t)v;
-        }
-        *ret_name = name;
-        return 1;
-}
-
-/* Whether a users_file entry may be provisioned; logs why not. */
-static bool users_entry_ok(const struct apilogin_users *u, const char *name, uint32_t uid,
-                           const char *where)
-{
-        const struct apilogin_config *cfg = u->cfg;
-        const char *why = NULL;
-
-        if (!apilogin_name_valid(name))
-                why = "not a valid user name";
-        else if (strcmp(name, "root") == 0 || apilogin_strv_contains(&cfg->deny_users, name))
-                why = "a denied name";
-        else if (!cfg->allow_local_users && name_local(u, name))
-                why = "a local account";
-        else if (uid != NO_PIN && (uid < cfg->uid_min || uid > cfg->uid_max))
-                why = "pinned outside uid_range";
-        if (why)
-                dlog_warn("%s: %s is %s, ignoring the line", where, apilogin_name_valid(name)
-                          ? name : "(invalid)", why);
-        return !why;
-}
-
-/* Read users_file into want (names) and u->pins. Bad lines are logged and skipped. */
-static int users_file_read(struct apilogin_users *u, struct removed **want, size_t *n_want)
-{
-        const char *path = u->cfg->users_file;
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        _cleanup_free_ char *line = NULL;
-        struct removed *pins = NULL;
-        size_t lcap = 0, n_pins = 0, pcap = 0, wcap = 0;
-        int lineno = 0, r = 0;
-
-        if (!f)
-                return negative_errno();
-        while (r == 0 && getline(&line, &lcap, f) >= 0) {
-                char where[512], *name;
-                uint32_t uid;
-                int k = users_line(line, &name, &uid);
-
-                (void)snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
-                if (k < 0)
-                        dlog_warn("%s: expected NAME [UID], ignoring the line", where);
-                if (k <= 0 || !users_entry_ok(u, name, uid, where))
-                        continue;
-                if (pair_find(*want, *n_want, name)) {
-                        dlog_warn("%s: %s is listed twice, ignoring the line", where, name);
-                        continue;
-                }
-                r = pairs_push(want, n_want, &wcap, name, uid);
-                if (r == 0 && uid != NO_PIN)
-                        r = pairs_push(&pins, &n_pins, &pcap, name, uid);
-        }
-        if (r < 0) {
-                pairs_free(pins, n_pins);
-                return r;
-        }
-        pairs_free(u->pins, u->n_pins);
-        u->pins = pins;
-        u->n_pins = n_pins;
-        return 0;
-}
-
 static int create(struct apilogin_users *u, const char *name, const char *gecos, size_t *ret_i);
 
 /* Provision the names of cfg->users_file that the table lacks (users.h). Problems are
  * logged and skip that name. Returns the number of users created, or -errno. */
 static int users_file_apply(struct apilogin_users *u)
 {
-        struct removed *want = NULL;
+        struct users_file_entry *want = NULL;
         size_t n_want = 0, i;
-        int r, made = 0;
+        int r = 0, made = 0;
 
         pairs_free(u->pins, u->n_pins);
         u->pins = NULL;
-        u->n_pins = 0;
+        u->n_pins = u->cap_pins = 0;
         if (!u->cfg->users_file)
                 return 0;
-        r = users_file_read(u, &want, &n_want);
+        r = users_file_read(u->cfg, u->local, &want, &n_want);
         if (r < 0) {
                 dlog_warn("Failed to read users_file %s: %s, ignoring", u->cfg->users_file,
                           strerror(-r));
-                pairs_free(want, n_want);
                 return r;
         }
-        for (size_t k = 0; k < n_want; k++) {
+        for (size_t k = 0; r == 0 && k < n_want; k++)
+                if (want[k].uid != USERS_FILE_NO_PIN)
+                        r = pairs_push(&u->pins, &u->n_pins, &u->cap_pins, want[k].name,
+                                       want[k].uid);
+        for (size_t k = 0; r == 0 && k < n_want; k++) {
                 const struct apilogin_user *e = users_find(u, want[k].name);
 
-                if (e && want[k].uid != NO_PIN && e->uid != want[k].uid)
+                if (e && want[k].uid != USERS_FILE_NO_PIN && e->uid != want[k].uid)
                         dlog_warn("users_file pins %s to uid %u, but it has uid %u already; "
                                   "keeping %u (apiloginctl user del %s first to change it)",
                                   e->name, want[k].uid, e->uid, e->uid, e->name);
                 if (!e && create(u, want[k].name, NULL, &i) == 0)
                         made++;
         }
-        pairs_free(want, n_want);
-        return made;
+        users_file_entries_free(want, n_want);
+        return r < 0 ? r : made;
 }
 
 /* ---- API --------------------------------------------------------------------------- */
 
-int users_open(const struct apilogin_config *cfg, struct apilogin_users **ret)
+int users_open(const struct apilogin_config *cfg, struct localusers *local,
+               struct apilogin_users **ret)
 {
         struct apilogin_users *u;
         int r;
 
-        if (!cfg || !cfg->state_dir || !ret)
+        if (!cfg || !cfg->state_dir || !local || !ret)
                 return -EINVAL;
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
         u->cfg = cfg;
-        r = load_local(u, LOCAL_PASSWD);
-        if (r >= 0)
-                r = resolve_role_groups(u);
+        u->local = local;
+        r = resolve_role_groups(u);
         if (r >= 0)
                 r = load_cache(u);
         /* Write once now so the file on disk matches this config (home, shell, group...). */
@@ -836,7 +704,6 @@ struct apilogin_users *users_free(struct apilogin_users *u)
         for (size_t i = 0; i < u->n; i++)
                 user_clear(&u->v[i]);
         pairs_free(u->removed, u->n_removed);
-        pairs_free(u->local, u->n_local);
         pairs_free(u->pins, u->n_pins);
         free(u->v);
         free(u->by_name);
@@ -858,9 +725,7 @@ int users_reconfigure(struct apilogin_users *u, const struct apilogin_config *cf
 
         if (!cfg || !cfg->state_dir)
                 return -EINVAL;
-        r = load_local(u, LOCAL_PASSWD);
-        if (r < 0)
-                return r;
+        localusers_refresh(u->local);
         u->cfg = cfg;
         r = resolve_role_groups(u);
         if (r < 0)
@@ -910,7 +775,7 @@ int users_check_new(struct apilogin_users *u, const char *name)
                 return -EINVAL;
         if (find_name(u, name) >= 0)
                 return 0;
-        (void)load_local(u, LOCAL_PASSWD); /* on failure the last known set stays */
+        localusers_refresh(u->local); /* on failure the last known set stays */
         return pick_uid(u, name, &uid);
 }
 
@@ -952,7 +817,7 @@ int users_record_login(struct apilogin_users *u, const char *name, const char *g
                 return -EINVAL;
         found = find_name(u, name);
         if (found < 0) {
-                (void)load_local(u, LOCAL_PASSWD);
+                localusers_refresh(u->local);
                 r = create(u, name, gecos, &i);
                 if (r == 0)
                         r = update(&u->v[i], NULL, role);
@@ -985,7 +850,7 @@ int users_add(struct apilogin_users *u, const char *name, uint32_t *ret_uid)
                 return -EINVAL;
         if (find_name(u, name) >= 0)
                 return -EEXIST;
-        (void)load_local(u, LOCAL_PASSWD);
+        localusers_refresh(u->local);
         r = create(u, name, NULL, &i);
         if (r < 0)
                 return r;

@@ -36,16 +36,18 @@ struct apilogin_user {
 };
 
 struct apilogin_users;
+struct localusers;
 
 /* Load the table from the cache in cfg->state_dir (a missing cache is an empty table),
  * provision cfg->users_file, and write the cache for this config. cfg must outlive the
  * table (users_reconfigure swaps it). Returns 0 or -errno. */
-int users_open(const struct apilogin_config *cfg, struct apilogin_users **ret);
+int users_open(const struct apilogin_config *cfg, struct localusers *local,
+               struct apilogin_users **ret);
 
 /* Free the table; accepts NULL; returns NULL. */
 struct apilogin_users *users_free(struct apilogin_users *u);
 
-/* Use a new config (after SIGHUP): re-read /etc/passwd, the role_groups groups and
+/* Use a new config (after SIGHUP): re-read /etc/passwd if it changed, the role_groups groups and
  * users_file, then rewrite the cache. 0 or -errno. */
 int users_reconfigure(struct apilogin_users *u, const struct apilogin_config *cfg);
 

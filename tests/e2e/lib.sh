@@ -1,8 +1,8 @@
 # lib.sh: shared set-up for apilogin's end-to-end tests. Sourced by tests/e2e/t_*.sh.
 #
-# Each test re-executes itself inside a private mount + network namespace
-# (unshare -m -n, loopback up), so the host's /etc, /run, /var and network are never
-# touched. Inside, it mounts:
+# Each test re-executes itself inside a private mount + network + PID namespace
+# (unshare -m -n -p, loopback up), so the host's /etc, /run, /var and network are never
+# touched and nothing it started outlives it. Inside, it mounts:
 #   tmpfs on /run and /var/lib          (the daemon's run_dir and state_dir, fresh)
 #   tmpfs on /dev with the host's device nodes bound in, plus /dev/log served by a
 #                                       small syslog catcher writing $T/syslog.txt
@@ -24,6 +24,11 @@ NSS_SO=$BUILD/nss_module/.libs/libnss_apilogin.so.2
 APILOGIND=$BUILD/daemon/apilogind
 REFAPI=$BUILD/tests/refapi/refapi
 PAM_SESSION=$BUILD/tests/e2e/pam_session
+# The compiled-in run and state directories (configure's runstatedir and localstatedir;
+# make check exports them): where the daemon puts its socket and token files by default.
+RUNDIR=${APILOGIN_RUNDIR:-/run/apilogin}
+STATEDIR=${APILOGIN_STATEDIR:-/var/lib/apilogin}
+export RUNDIR STATEDIR
 BOB_TOKEN=e0f36a30bbfb6299571c8694047fe5dd81228b7d75679a8cca68e551fb7e9a2f4edc5d20
 EVE_TOKEN=77aa24070ae45cf4ba8299f43dc4d15dfc9dab5a81216dfeaf864e14b0f2b726fd746777
 N_PASS=0
@@ -43,7 +48,11 @@ e2e_init() {
                 for f in "$PAM_SO" "$NSS_SO" "$APILOGIND" "$REFAPI" "$PAM_SESSION"; do
                         [ -e "$f" ] || { echo "Bail out! not built: $f"; exit 99; }
                 done
-                exec unshare -m -n --propagation private -- \
+                # A PID namespace of its own as well: when the test ends, however it ends,
+                # everything it started (daemons, refapis, sshd, tmux) ends with it; and a
+                # test that hangs is killed after E2E_TIMEOUT seconds.
+                exec timeout -k 10 "${E2E_TIMEOUT:-900}" \
+                        unshare -m -n -p --fork --kill-child --mount-proc --propagation private -- \
                         env APILOGIN_E2E_NS=1 bash "$0" "$@"
         fi
         T=$(mktemp -d /tmp/apilogin-e2e.XXXXXX)
@@ -53,8 +62,19 @@ e2e_init() {
         e2e_mount_dev
         mount -t tmpfs -o mode=755 tmpfs /run
         mkdir -p /var/lib && mount -t tmpfs -o mode=755 tmpfs /var/lib
+        e2e_mount_private_parent "$RUNDIR"
+        e2e_mount_private_parent "$STATEDIR"
         e2e_mount_etc
         e2e_syslog_start
+}
+
+# A fresh tmpfs on the parent of DIR, unless /run or /var/lib (just mounted) holds it:
+# a build configured with another prefix (make distcheck) has its directories elsewhere.
+e2e_mount_private_parent() {
+        local p
+        p=$(dirname "$1")
+        case "$p/" in /run/*|/var/lib/*) return 0 ;; esac
+        mkdir -p "$p" && mount -t tmpfs -o mode=755 tmpfs "$p"
 }
 
 # Build a fresh /dev in $T/newdev (the host's nodes bound in one by one, a private devpts
@@ -168,7 +188,7 @@ daemon_start() {
                 >> "$T/daemon.log" 2>&1 &
         DAEMON_PID=$!
         for _ in $(seq 100); do
-                [ -S "${SOCKET:-/run/apilogin/socket}" ] && return 0
+                [ -S "${SOCKET:-$RUNDIR/socket}" ] && return 0
                 kill -0 "$DAEMON_PID" 2>/dev/null || break
                 sleep 0.05
         done
@@ -402,7 +422,7 @@ session_bg() {
 }
 
 # token_path USER: the user's token file.
-token_path() { echo "/run/apilogin/users/$(id -u "$1" 2>/dev/null || echo none)/token"; }
+token_path() { echo "$RUNDIR/users/$(id -u "$1" 2>/dev/null || echo none)/token"; }
 
 # token_json_get USER KEY: one field of the user's token.json ("" if missing).
 token_json_get() {
@@ -411,14 +431,14 @@ token_json_get() {
 }
 
 # key_present USER: whether the daemon's keyring (the instance named in
-# /run/apilogin/sessions/.keyring, inside root's user keyring) holds apilogin:USER.
+# $RUNDIR/sessions/.keyring, inside root's user keyring) holds apilogin:USER.
 key_present() {
         python3 - "$1" <<'PY'
-import ctypes, sys
+import ctypes, os, sys
 k = ctypes.CDLL("libkeyutils.so.1", use_errno=True)
 k.keyctl_search.restype = ctypes.c_long
 try:
-    ring = open("/run/apilogin/sessions/.keyring").read().strip()
+    ring = open(os.environ["RUNDIR"] + "/sessions/.keyring").read().strip()
 except OSError:
     sys.exit(1)
 r = k.keyctl_search(-4, b"keyring", ring.encode(), 0)   # -4: KEY_SPEC_USER_KEYRING
@@ -474,11 +494,11 @@ token_differs() {
 # kernel keyring is not namespaced, so it would outlive the test). For EXIT traps.
 keyring_cleanup() {
         python3 - <<'PY' 2>/dev/null
-import ctypes
+import ctypes, os
 k = ctypes.CDLL("libkeyutils.so.1")
 k.keyctl_search.restype = ctypes.c_long
 try:
-    ring = open("/run/apilogin/sessions/.keyring").read().strip()
+    ring = open(os.environ["RUNDIR"] + "/sessions/.keyring").read().strip()
 except OSError:
     raise SystemExit(0)
 r = k.keyctl_search(-4, b"keyring", ring.encode(), 0)
@@ -532,7 +552,7 @@ sockpeer() {
         fi
         [ -f "$T/sockpeer.py" ] || sockpeer_write "$T/sockpeer.py"
         # The system's python: a per-user shim (pyenv) in root's PATH is not for others.
-        "${pre[@]}" /usr/bin/python3 "$T/sockpeer.py" "${SOCKET:-/run/apilogin/socket}" "$@"
+        "${pre[@]}" /usr/bin/python3 "$T/sockpeer.py" "${SOCKET:-$RUNDIR/socket}" "$@"
 }
 
 sockpeer_write() {

@@ -56,7 +56,7 @@ reader=$!
 for k in 1 2 3 4 5 6; do
         sleep "0.$((RANDOM % 9 + 1))"
         { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
-        rm -f /run/apilogin/socket
+        rm -f $RUNDIR/socket
         daemon_start || break
         sleep 1
 done
@@ -87,7 +87,7 @@ for i in $(seq -w 0 $((N - 1))); do
 done
 check "all $N tokens were renewed again after the last restart: $renewed" [ "$renewed" = "$N" ]
 check "no temp file of a killed write is left in the session records" \
-        [ -z "$(find /run/apilogin/sessions -name '.*.json.*' -mmin +0.05)" ]
+        [ -z "$(find $RUNDIR/sessions -name '.*.json.*' -mmin +0.05)" ]
 
 # SIGHUP with a broken config: the old one stays, the daemon keeps serving.
 n=$(refstat refresh_ok)
@@ -135,6 +135,6 @@ check "the next start loads all $N sessions" \
         [ "$(grep -c "Loaded $N session(s) of $N user(s)" "$T/daemon.log")" = 7 ]
 for i in $(seq -w 0 $((N - 1))); do session_end "u$i"; done
 check "when the leaders are gone every token file is gone" \
-        wait_until 5 test -z "$(ls /run/apilogin/users)"
+        wait_until 5 test -z "$(ls $RUNDIR/users)"
 check "no log holds a password" logs_clean pw-00-7Qx pw-07-7Qx pw-19-7Qx
 e2e_done

@@ -77,7 +77,7 @@ expect_pam "and from the console" "$MAXTRIES"
 check "nothing was sent for the locked name" [ "$(refstat login_check)" = "$n" ]
 
 # The counters survive a restart (journal in state_dir/private, root 0600 in 0700).
-J=/var/lib/apilogin/private/lockout
+J=$STATEDIR/private/lockout
 check "the journal is 0600 root" [ "$(stat -c '%a %u' "$J")" = "600 0" ]
 check "its directory is 0700" [ "$(stat -c '%a' "$(dirname "$J")")" = "700" ]
 daemon_stop

@@ -35,7 +35,7 @@ login apilogin-test alice "$PW" auth acct open \
 expect_pam "session opened and closed" "close: Success"
 uid=$(id -u alice)
 IFS='|' read -r tf st tok < "$T/session.txt"
-check "APILOGIN_TOKEN_FILE points at /run/apilogin/users/UID/token" [ "$tf" = "/run/apilogin/users/$uid/token" ]
+check "APILOGIN_TOKEN_FILE points at $RUNDIR/users/UID/token" [ "$tf" = "$RUNDIR/users/$uid/token" ]
 check "token file is owned by the user and mode 0600" [ "$st" = "$uid 600" ]
 check "token file holds the bare token refapi issued" grep -qE '^[0-9a-f]{32}$' <<<"$tok"
 check "token.json carries the same token and the provider" \

@@ -5,7 +5,7 @@
 # user present in every version succeeds with the right uid, and no process crashes.
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
-mkdir -p /var/lib/apilogin
+mkdir -p $STATEDIR
 out=$("$BUILD/tests/e2e/nss_stress" "$NSS_SO" 8 300 2>&1)
 rc=$?
 check "8 threads, 300 rewrites: every lookup right ($out)" [ "$rc" = 0 ]

@@ -14,7 +14,7 @@ daemon_start || exit 1
 UNAVAIL="auth: Authentication service cannot retrieve authentication info"
 FAIL="auth: Authentication failure"
 PW=alice-pw-7Qx
-V=/var/lib/apilogin/private/offline/alice
+V=$STATEDIR/private/offline/alice
 
 login apilogin-test alice "$PW"
 expect_pam "online login succeeds" "auth: Success"

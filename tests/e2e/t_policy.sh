@@ -20,6 +20,21 @@ login apilogin-test 'bad:name' x
 expect_pam "an invalid name is refused" "$UNKNOWN"
 check "refapi saw no request for any of them" [ "$(refstat total)" = "$n" ]
 
+# An account added to /etc/passwd while the daemon runs is local at once (the daemon's
+# reader notices the file changed): dave (disabled at the API) is asked about remotely,
+# then becomes local.
+n=$(refstat total)
+login apilogin-test dave dave-pw-7Qx
+check "dave is asked about remotely while /etc/passwd lacks him" [ "$(refstat total)" -gt "$n" ]
+cp /etc/passwd "$T/passwd"
+echo "dave:x:4242:4242::/home/dave:/bin/sh" >> "$T/passwd"
+mount --bind "$T/passwd" /etc/passwd
+n=$(refstat total)
+login apilogin-test dave dave-pw-7Qx
+expect_pam "once /etc/passwd has dave, his login is refused as a local account's" "$UNKNOWN"
+check "and his password was not sent" [ "$(refstat total)" = "$n" ]
+umount /etc/passwd
+
 for i in 1 2 3 4 5; do login apilogin-test alice "wrong-$i"; done
 expect_pam "the 5th wrong password is still checked remotely" "auth: Authentication failure"
 n=$(refstat login_check)

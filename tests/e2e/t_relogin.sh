@@ -59,7 +59,7 @@ check "the last session closed" grep -q "close: Success" "$T/sess_a.out"
 check "the last close logged the token out" wait_until 3 refstat_ge jsonrpc_logout_ok $((lo + 1))
 check "the token files are gone" [ ! -e "$tf" ]
 check "the keyring key is gone" key_absent erin
-check "the session record is gone" [ ! -e /run/apilogin/sessions/erin.json ]
+check "the session record is gone" [ ! -e $RUNDIR/sessions/erin.json ]
 n=$(refstat jsonrpc_login_ok)
 sleep 3
 check "no re-login after the end" [ "$(refstat jsonrpc_login_ok)" = "$n" ]

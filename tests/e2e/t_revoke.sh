@@ -19,7 +19,7 @@ tf=$(token_path bob)
 check "bob's session ended when pamtester exited: core/logout called" \
         wait_until 5 refstat_ge logout_token_login_ok 1
 check "its token files are gone" wait_until 2 test ! -e "$tf"
-check "its record is gone" [ ! -e /run/apilogin/sessions/bob.json ]
+check "its record is gone" [ ! -e $RUNDIR/sessions/bob.json ]
 check "the end was logged with the reason" grep -q "session ended: user=bob.*leader died" "$T/syslog.txt"
 
 # 2. A session leader killed with SIGKILL while its command still runs.

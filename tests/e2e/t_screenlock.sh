@@ -39,7 +39,7 @@ sleep 2.2 # one AUTH per 2 s per non-root uid
 locker bob auth
 expect_pam "alice's uid may not authenticate bob" "auth: $PERM"
 check "nothing about bob reached the API" [ "$(refstat total)" = "$n" ]
-check "the refusal is logged" grep -q "Refused an account request about another user from uid $U" \
+check "the refusal is logged" grep -q "Refused a query about another user from uid $U" \
         "$T/daemon.log"
 OUT=$(sockpeer --as alice req 16)
 check "alice's uid may not ask for the status (admin)" grep -q 'outcome=4' <<<"$OUT"

@@ -61,14 +61,14 @@ ssh_as alice "$PW" password "$SHOW"
 check "first ssh login of never-seen alice (password) succeeds" [ "$RC" = 0 ]
 check "id in the session shows the uid from the stable hash and the apilogin group" \
         grep -qE "^ID=uid=$HASH_UID\(alice\) gid=[0-9]+\(apilogin-users\) groups=[0-9]+\(apilogin-users\)$" <<<"$OUT"
-check "APILOGIN_TOKEN_FILE is set in the ssh session" grep -qx "TF=/run/apilogin/users/$HASH_UID/token" <<<"$OUT"
+check "APILOGIN_TOKEN_FILE is set in the ssh session" grep -qx "TF=$RUNDIR/users/$HASH_UID/token" <<<"$OUT"
 check "the token file is alice's, mode 0600" grep -qx "ST=$HASH_UID 600" <<<"$OUT"
 check "alice can read her token" grep -qE '^TOK=[0-9a-f]{32}$' <<<"$OUT"
 check "pam_mkhomedir made \$HOME, owned by alice, 0700" grep -qx "HOME=/home/alice $HASH_UID 700" <<<"$OUT"
 check "after the login alice is permanent (getent, not sshd)" \
         grep -q "^alice:\*:$HASH_UID:" <<<"$(getent passwd alice)"
 check "the token files are gone after exit (login_check has no logout)" \
-        [ ! -e "/run/apilogin/users/$HASH_UID/token" ]
+        [ ! -e "$RUNDIR/users/$HASH_UID/token" ]
 
 ssh_as alice "$PW" keyboard-interactive "$SHOW"
 check "keyboard-interactive login succeeds" [ "$RC" = 0 ]
@@ -80,7 +80,7 @@ check "keyboard-interactive with a wrong password is refused" [ "$RC" = 255 ]
 (SSHPASS=$PW sshpass -e ssh -F /dev/null -p "$SSHD_PORT" -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o PubkeyAuthentication=no \
         alice@127.0.0.1 'sleep 4' >/dev/null 2>&1 &)
-tf=/run/apilogin/users/$HASH_UID/token
+tf=$RUNDIR/users/$HASH_UID/token
 for _ in $(seq 50); do [ -e "$tf" ] && break; sleep 0.1; done
 check "alice's uid can read the token file" \
         setpriv --reuid="$HASH_UID" --regid=65534 --clear-groups dd if="$tf" of=/dev/null status=none
@@ -104,7 +104,7 @@ bob_uid=$(id -u bob)
 check "token_login: the session has bob's token file" grep -qx "ST=$bob_uid 600" <<<"$OUT"
 for _ in $(seq 50); do [ "$(refstat logout_token_login)" -gt "$n" ] && break; sleep 0.1; done
 check "token_login: exit revoked the token (core/logout)" [ "$(refstat logout_token_login)" = $((n + 1)) ]
-check "token_login: the token files are gone" [ ! -e "/run/apilogin/users/$bob_uid/token" ]
+check "token_login: the token files are gone" [ ! -e "$RUNDIR/users/$bob_uid/token" ]
 ssh_as bob "${BOB_TOKEN%?}x" password 'true'
 check "token_login: a wrong token is refused" [ "$RC" = 255 ]
 

@@ -30,14 +30,14 @@ tmux_start su "setpriv --reuid=65534 --regid=65534 --clear-groups su - alice"
 tmux_wait su "Password:" && tmux_type su "$PW"
 tmux_type su "$SHOW"
 check "su - alice: alice's shell with the token file (owner alice, 0600), in her home" \
-        tmux_wait su "^ID=$uid/alice TF=/run/apilogin/users/$uid/token ST=$uid.600 H=/home/alice$"
+        tmux_wait su "^ID=$uid/alice TF=$RUNDIR/users/$uid/token ST=$uid.600 H=/home/alice$"
 check "su - alice: the session is registered with the daemon" \
         grep -q "session opened: user=alice uid=$uid service=su-l" "$T/daemon.log"
 tmux_type su "exit"
 check "su - alice: exit ends su" tmux_wait su '^\[exited 0\]'
-for _ in $(seq 30); do [ -e "/run/apilogin/users/$uid/token" ] || break; sleep 0.1; done
+for _ in $(seq 30); do [ -e "$RUNDIR/users/$uid/token" ] || break; sleep 0.1; done
 check "su - alice: the session closed and the token files are gone" \
-        [ ! -e "/run/apilogin/users/$uid/token" ]
+        [ ! -e "$RUNDIR/users/$uid/token" ]
 check "su - alice: the daemon saw the close" grep -q "session closed: user=alice uid=$uid service=su-l" "$T/daemon.log"
 
 # --- the console login program as alice ---
@@ -46,11 +46,11 @@ tmux_wait login "login: " && tmux_type login alice
 tmux_wait login "Password: " && tmux_type login "$PW"
 tmux_type login "$SHOW"
 check "login alice: her shell with the token file, in her home" \
-        tmux_wait login "^ID=$uid/alice TF=/run/apilogin/users/$uid/token ST=$uid.600 H=/home/alice$" 15
+        tmux_wait login "^ID=$uid/alice TF=$RUNDIR/users/$uid/token ST=$uid.600 H=/home/alice$" 15
 tmux_type login "exit"
 check "login alice: exit ends login" tmux_wait login '^\[exited 0\]'
-for _ in $(seq 30); do [ -e "/run/apilogin/users/$uid/token" ] || break; sleep 0.1; done
-check "login alice: the token files are gone" [ ! -e "/run/apilogin/users/$uid/token" ]
+for _ in $(seq 30); do [ -e "$RUNDIR/users/$uid/token" ] || break; sleep 0.1; done
+check "login alice: the token files are gone" [ ! -e "$RUNDIR/users/$uid/token" ]
 
 # --- login as bob, never seen before, with a token_login token: logout at exit ---
 example_stack provider=gps > /etc/pam.d/login

@@ -130,7 +130,7 @@ login apilogin-room kiosk 0000-wrong
 expect_pam "a wrong PIN is refused with PAM_AUTH_ERR" "auth: Authentication failure"
 login apilogin-room kioskadmin "$USER_PIN"
 expect_pam "kioskadmin with the user PIN: privileges differ, PAM_PERM_DENIED" "auth: Permission denied"
-check "the API's code is in the log (resultCode 5)" grep -q "api_code=resultCode 5" "$T/daemon.log"
+check "the API's code is in the log (resultCode 5)" grep -q 'api_code="resultCode 5"' "$T/daemon.log"
 login apilogin-room kiosk "$ADMIN_PW"
 expect_pam "kiosk with the admin password: privileges differ, PAM_PERM_DENIED" "auth: Permission denied"
 n_auth=$(refstat ws_auth) n_conn=$(refstat ws_connect)

@@ -27,6 +27,7 @@
 #include "macro.h"
 #include "names.h"
 #include "daemon/cache_write.h"
+#include "daemon/localusers.h"
 #include "daemon/users.h"
 #include "uidhash.h"
 
@@ -36,6 +37,7 @@
 struct fixture {
         char dir[64];
         char path[128];
+        struct localusers *local; /* the host's /etc/passwd, as the daemon reads it */
 };
 
 static int setup(void **state)
@@ -48,6 +50,8 @@ static int setup(void **state)
         if (!mkdtemp(f->dir))
                 return -1;
         snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, APILOGIN_CACHE_NAME);
+        if (localusers_open("/etc/passwd", &f->local) < 0)
+                return -1;
         *state = f;
         return 0;
 }
@@ -64,6 +68,7 @@ static int teardown(void **state)
         if (d)
                 closedir(d);
         (void)rmdir(f->dir);
+        localusers_free(f->local);
         free(f);
         return 0;
 }
@@ -529,7 +534,7 @@ static void test_users(void **state)
         const struct apilogin_user *e;
         uint32_t uid = 0, uid2 = 0;
 
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_int_equal(users_count(u), 0);
         assert_int_equal(apilogin_cache_open(&c, f->path), 0); /* written at open */
         assert_int_equal(c.meta.gid, apilogin_uid_hash(GROUP, 200000, 299999, 0));
@@ -583,7 +588,7 @@ static void test_users(void **state)
 
         /* reload from the cache: same users, same uids */
         cfg->home = "/srv/home/%u/x%u";
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_int_equal(users_count(u), 1);
         e = users_at(u, 0);
         assert_string_equal(e->name, "bob");
@@ -625,6 +630,51 @@ static void colliding_names(uint32_t min, char a[16], char b[16], char c[16])
         assert_true(have_b && have_c);
 }
 
+static void put_text(const char *path, const char *text)
+{
+        put_file(path, text, strlen(text));
+}
+
+/* The daemon's one reader of /etc/passwd sees an account added after it started (the file
+ * changed), keeps what it read when the file becomes unreadable, and says so. */
+static void test_localusers(void **state)
+{
+        struct fixture *f = *state;
+        char path[160];
+        struct localusers *lu = NULL;
+        struct stat st;
+        size_t n;
+
+        snprintf(path, sizeof(path), "%s/passwd", f->dir);
+        assert_int_equal(localusers_open(path, &lu), 0); /* missing: no account */
+        assert_int_equal(localusers_has_name(lu, "root"), 0);
+        put_text(path, "root:x:0:0:root:/root:/bin/bash\nzed:x:1500:1500::/home/zed:/bin/sh\n"
+                       "zed2:x:1500:1500::/home/zed:/bin/sh\n");
+        localusers_refresh(lu);
+        assert_int_equal(localusers_has_name(lu, "zed"), 1);
+        assert_int_equal(localusers_has_name(lu, "alice"), 0);
+        assert_true(localusers_has(lu, "zed2", 1500));
+        assert_false(localusers_has(lu, "zed", 0));
+        assert_string_equal(localusers_by_uid(lu, 0), "root");
+        assert_null(localusers_by_uid(lu, 1501));
+        assert_non_null(localusers_all(lu, &n));
+        assert_int_equal(n, 3);
+        /* alice appears; the same size would hide it, the mtime and inode do not */
+        assert_int_equal(stat(path, &st), 0);
+        put_text(path, "root:x:0:0:root:/root:/bin/bash\nalice:x:1600:1600::/h:/bin/sh\n");
+        localusers_refresh(lu);
+        assert_int_equal(localusers_has_name(lu, "alice"), 1);
+        assert_int_equal(localusers_has_name(lu, "zed"), 0);
+        /* a directory where the file was: unreadable, the last set stays, absence unproven */
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0700), 0);
+        localusers_refresh(lu);
+        assert_int_equal(localusers_has_name(lu, "alice"), 1);
+        assert_true(localusers_has_name(lu, "bob") < 0);
+        assert_int_equal(rmdir(path), 0);
+        localusers_free(lu);
+}
+
 static void test_users_collisions(void **state)
 {
         struct fixture *f = *state;
@@ -635,7 +685,7 @@ static void test_users_collisions(void **state)
         char a[16], b[16], third[16];
         uint32_t ua = 0, uc = 0, x;
 
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_int_equal(users_add(u, "alice", NULL), -EADDRINUSE);
         assert_int_equal(users_check_new(u, "alice"), -EADDRINUSE);
         assert_int_equal(users_record_login(u, "alice", NULL, NULL, NULL, NULL), -EADDRINUSE);
@@ -649,7 +699,7 @@ static void test_users_collisions(void **state)
         cfg->uid_min = 4000000000u;
         cfg->uid_max = 4000000001u;
         colliding_names(cfg->uid_min, a, b, third);
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_int_equal(users_add(u, a, &ua), 0);
         assert_int_equal(users_check_new(u, a), 0);
         assert_int_equal(users_check_new(u, b), -EADDRINUSE);
@@ -667,7 +717,7 @@ static void test_users_collisions(void **state)
         assert_int_equal(apilogin_cache_find_removed(&c, a, &x), 1);
         assert_int_equal(x, ua);
         users_free(u);
-        assert_int_equal(users_open(cfg, &u), 0); /* remembered across a restart */
+        assert_int_equal(users_open(cfg, f->local, &u), 0); /* remembered across a restart */
         assert_int_equal(users_check_new(u, b), -EADDRINUSE);
         assert_int_equal(users_record_login(u, a, NULL, NULL, NULL, &x), 0);
         assert_int_equal(x, ua);
@@ -707,7 +757,7 @@ static void test_users_roles_file(void **state)
         cfg->users_file = path;
         cfg->role_groups = rg;
         cfg->n_role_groups = ELEMENTSOF(rg);
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_int_equal(users_count(u), 2); /* kim and lee; moe's pin collides with lee */
         assert_int_equal(users_find(u, "kim")->uid, apilogin_uid_hash("kim", 200000, 299999, 0));
         assert_int_equal(users_find(u, "lee")->uid, 200777);
@@ -725,7 +775,7 @@ static void test_users_roles_file(void **state)
         users_free(u);
 
         /* after a restart the role is still there, and so are its groups */
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         assert_string_equal(users_find(u, "ann")->role, "Admin, ops");
         assert_int_equal(apilogin_cache_refresh(&c, f->path), 0);
         assert_int_equal(apilogin_cache_find_extra(&c, "ann", &x), 1);
@@ -745,7 +795,7 @@ static void test_users_roles_file(void **state)
 
         /* an unreadable users_file is logged, not fatal */
         cfg->users_file = "/nonexistent/users";
-        assert_int_equal(users_open(cfg, &u), 0);
+        assert_int_equal(users_open(cfg, f->local, &u), 0);
         users_free(u);
         apilogin_cache_close(&c);
         free(cfg);
@@ -863,7 +913,7 @@ static void test_users_10k(void **state)
         t0 = now_ms();
         assert_int_equal(write_users(f->dir, pw, 10000, 0), 0);
         t1 = now_ms();
-        assert_int_equal(users_open(cfg, &u), 0); /* load 10k + one full write */
+        assert_int_equal(users_open(cfg, f->local, &u), 0); /* load 10k + one full write */
         t2 = now_ms();
         assert_int_equal(users_count(u), 10000);
         assert_int_equal(users_add(u, "newcomer", NULL), 0); /* one full write */
@@ -933,6 +983,7 @@ int main(void)
                 cmocka_unit_test(test_pack_group_steps),
                 cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_localusers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users_collisions, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_users_roles_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_provisional, setup, teardown),

@@ -1,0 +1,26 @@
+/* users_file.h: the users_file of pre-provisioned names ([global] users_file): one
+ * "NAME [UID]" per line, '#' comments. Only read here; users.c provisions what it lists. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct localusers;
+
+#define USERS_FILE_NO_PIN UINT32_MAX
+
+struct users_file_entry {
+        char *name;
+        uint32_t uid; /* the pinned uid, or USERS_FILE_NO_PIN */
+};
+
+/* Read cfg->users_file into *ret (*ret_n entries): the names that may be provisioned, in
+ * file order. A line that is malformed, names an invalid, denied or (unless
+ * allow_local_users) local name, pins a uid outside uid_range, or repeats a name is
+ * logged with file:line and skipped. 0, or -errno when the file cannot be read. */
+int users_file_read(const struct apilogin_config *cfg, struct localusers *local,
+                    struct users_file_entry **ret, size_t *ret_n);
+
+void users_file_entries_free(struct users_file_entry *v, size_t n);
