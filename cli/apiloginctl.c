@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "daemon/providers/registry.h"
 #include "ctl.h"
 #include "macro.h"
 #include "sockpath.h"
@@ -199,7 +200,7 @@ const char *ctl_own_name(void)
 int ctl_load_config(const char *path, struct apilogin_config **ret)
 {
         char err[1024] = "";
-        int r = apilogin_config_load(path, ret, err, sizeof(err));
+        int r = apilogin_config_load(path, apilogin_registry_type, ret, err, sizeof(err));
 
         if (r < 0)
                 fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));

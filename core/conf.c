@@ -13,8 +13,11 @@
  *   - section names are cut at 49 bytes and a section without keys is reported to nobody;
  *     we read "[...]" lines ourselves;
  *   - "key: value" is accepted; we require "=".
- * Values are checked as they arrive. What depends on other keys of the same section (the
- * provider's type, insecure_http) and the cross-checks of the whole file are done at the
+ * Every key is a row of a table (struct apilogin_key): [global]'s and the keys every
+ * provider has are here; a provider's other keys are its type's, and wait in the section's
+ * "pending" list until the end of the section, when its type (given on any line) is
+ * known. Values are checked as they arrive; what depends on other keys of the same
+ * section (the type, insecure_http) and the cross-checks of the whole file are done at the
  * end. The first error stops the parse; everything is freed on every path. */
 #include "config.h"
 
@@ -39,10 +42,10 @@
 #define VALUE_MAX 4096         /* longest value, in bytes */
 #define LIST_MAX 256           /* most entries in a list, most provider sections */
 #define FILE_MAX (1024 * 1024) /* largest config file */
+#define TYPE_KEYS_MAX 32       /* most keys of one type's own table */
 #define PROVIDER_NAME_MAX 63
 #define PROVIDER_NAME_RULE "1 to 63 of A-Z a-z 0-9 _ -"
 #define SOCKET_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 */
-#define DOMAIN_MAX 280      /* PortSIP's limit for a tenant domain */
 #define GROUP_NAME_MAX 32
 
 #define TIMEOUT_MIN_S 1
@@ -51,37 +54,34 @@
 #define LOCKOUT_WINDOW_MAX_S (30ULL * 86400)
 
 #define FIELD(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
-#define TYPE_BIT(t) (1U << (t))
-#define ALL_TYPES ((1U << _APILOGIN_PT_MAX) - 1)
-
-static const char *const ptype_names[_APILOGIN_PT_MAX] = {
-        [APILOGIN_PT_LOGIN_CHECK] = "login_check", [APILOGIN_PT_TOKEN_LOGIN] = "token_login",
-        [APILOGIN_PT_JSONRPC] = "jsonrpc",         [APILOGIN_PT_REST_LOGIN] = "rest_login",
-        [APILOGIN_PT_WS_AUTH] = "ws_auth",
-};
 
 enum section { SEC_NONE, SEC_GLOBAL, SEC_PROVIDER };
 
-struct parser;
-struct key_def;
-typedef int (*parse_fn)(struct parser *p, const struct key_def *k, void *obj, const char *v);
+typedef struct apilogin_conf_ctx parser;
 
-/* One config key: where it goes and how it is read. */
-struct key_def {
-        const char *name;
-        parse_fn parse;
-        size_t off;                   /* field in the config or provider struct */
-        bool (*tok_ok)(const char *); /* lists: what each entry must look like */
-        const char *what;             /* lists: what an entry is, for messages */
-        unsigned types;               /* provider keys: the types that use it */
-        bool append;                  /* a list: each occurrence of the key adds to it */
-        bool unbuilt;                 /* accepted with a warning, feature not built yet */
+enum { N_GKEYS = 23, N_CKEYS = 9 };
+enum { GK_PROVIDERS = 0 }; /* index in global_keys */
+enum {
+        CK_TYPE, CK_URL, CK_FALLBACK, CK_CA, CK_PROXY, CK_INSECURE, CK_KEEP_WARM, CK_RENEW,
+        CK_OFFLINE
 };
 
-enum { N_GKEYS = 23, N_PKEYS = 12 };
-enum { GK_PROVIDERS = 0 }; /* index in global_keys */
+/* A type's key given in a section, kept until the section's type is known. */
+struct pending {
+        char *name;
+        char *value;
+        int line;
+};
 
-struct parser {
+/* What the parser remembers of one provider section, parallel to cfg->prov. */
+struct prov_state {
+        int line[N_CKEYS];        /* line each common key was given on; 0 = not */
+        int tline[TYPE_KEYS_MAX]; /* the same for the type's own keys */
+        struct pending *pend;
+        size_t n_pend;
+};
+
+struct apilogin_conf_ctx {
         FILE *f;
         const char *path;
         char *buf;                 /* getline buffer */
@@ -90,33 +90,34 @@ struct parser {
         enum section sec;
         int global_line;           /* line of the [global] header, 0 if none yet */
         int gkey_line[N_GKEYS];    /* line each [global] key was given on; 0 = not */
-        int (*pkey_line)[N_PKEYS]; /* the same per provider, parallel to cfg->prov */
+        struct prov_state *ps;     /* parallel to cfg->prov */
+        apilogin_types_fn types;
         struct apilogin_config *cfg;
+        ssize_t fin;               /* provider being finished, -1 while reading lines */
         char *err;
         size_t errsz;
         int r;                     /* first error (-errno), 0 while none */
 };
 
-/* ---- small helpers ------------------------------------------------------------------ */
+static const struct apilogin_key common_keys[N_CKEYS];
+
+/* ---- errors --------------------------------------------------------------------------- */
 
 /* Record the first error as "PATH:LINE: KEY: message" (LINE omitted when 0, KEY when
  * NULL) and return r (-EINVAL for content errors). Later errors are dropped. */
-static int fail_r(struct parser *p, int r, int line, const char *key, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+static int vfail_r(parser *p, int r, int line, const char *key, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
 
-static int fail_r(struct parser *p, int r, int line, const char *key, const char *fmt, ...)
+static int vfail_r(parser *p, int r, int line, const char *key, const char *fmt, va_list ap)
 {
         char msg[512];
-        va_list ap;
 
         if (p->r < 0)
                 return p->r;
         p->r = r;
         if (!p->err || p->errsz == 0)
                 return r;
-        va_start(ap, fmt);
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
         if (line > 0)
                 (void)snprintf(p->err, p->errsz, "%s:%d: %s%s%s", p->path, line, key ? key : "",
                                key ? ": " : "", msg);
@@ -126,8 +127,59 @@ static int fail_r(struct parser *p, int r, int line, const char *key, const char
         return r;
 }
 
+static int fail_r(parser *p, int r, int line, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+static int fail_r(parser *p, int r, int line, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        r = vfail_r(p, r, line, key, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 #define fail(p, line, key, ...) fail_r((p), -EINVAL, (line), (key), __VA_ARGS__)
 #define fail_oom(p) fail_r((p), -ENOMEM, (p)->lineno, NULL, "out of memory")
+
+/* While lines are read: the current line. While a section is finished: the line the key
+ * was given on, else the section header's. */
+static int key_line(const parser *p, const char *key)
+{
+        const struct apilogin_provider_cfg *pc;
+        const struct prov_state *ps;
+
+        if (p->fin < 0)
+                return p->lineno;
+        pc = &p->cfg->prov[p->fin];
+        ps = &p->ps[p->fin];
+        for (size_t i = 0; key && pc->type && i < pc->type->n_keys && i < TYPE_KEYS_MAX; i++)
+                if (strcmp(pc->type->keys[i].name, key) == 0 && ps->tline[i])
+                        return ps->tline[i];
+        for (size_t i = 0; key && i < N_CKEYS; i++)
+                if (strcmp(common_keys[i].name, key) == 0 && ps->line[i])
+                        return ps->line[i];
+        return pc->line;
+}
+
+int apilogin_conf_fail(struct apilogin_conf_ctx *p, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vfail_r(p, -EINVAL, key_line(p, key), key, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int apilogin_conf_fail_oom(struct apilogin_conf_ctx *p)
+{
+        return fail_oom(p);
+}
+
+/* ---- small helpers ------------------------------------------------------------------ */
 
 static void strv_clear(struct apilogin_strv *v)
 {
@@ -153,7 +205,7 @@ static int strv_push(struct apilogin_strv *v, const char *s)
         return 0;
 }
 
-static void pairs_free(struct apilogin_pair *pairs, size_t n)
+void apilogin_pairs_free(struct apilogin_pair *pairs, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 free(pairs[i].key);
@@ -236,14 +288,14 @@ static bool abs_path_ok(const char *s)
 
 /* ---- value parsers: one per kind of key ---------------------------------------------- */
 
-static int parse_bool(struct parser *p, const struct key_def *k, void *obj, const char *v)
+int apilogin_key_bool(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (!parse_bool_word(v, FIELD(obj, k->off, bool)))
                 return fail(p, p->lineno, k->name, "invalid boolean '%.80s' (use yes or no)", v);
         return 0;
 }
 
-static int store_str(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int store_str(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         char *s = strdup(v);
 
@@ -253,14 +305,14 @@ static int store_str(struct parser *p, const struct key_def *k, void *obj, const
         return 0;
 }
 
-static int parse_path(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_path(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (!abs_path_ok(v))
                 return fail(p, p->lineno, k->name, "'%.80s' is not an absolute path", v);
         return store_str(p, k, obj, v);
 }
 
-static int parse_socket(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_socket(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (!abs_path_ok(v))
                 return fail(p, p->lineno, k->name, "'%.80s' is not an absolute path", v);
@@ -272,7 +324,7 @@ static int parse_socket(struct parser *p, const struct key_def *k, void *obj, co
 }
 
 /* Paths that end up in passwd entries: no ':' (the field separator). */
-static int parse_passwd_path(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_passwd_path(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (!abs_path_ok(v))
                 return fail(p, p->lineno, k->name, "'%.80s' is not an absolute path", v);
@@ -281,7 +333,7 @@ static int parse_passwd_path(struct parser *p, const struct key_def *k, void *ob
         return store_str(p, k, obj, v);
 }
 
-static int parse_home(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_home(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         for (const char *c = strchr(v, '%'); c; c = strchr(c + 2, '%'))
                 if (c[1] != 'u')
@@ -291,43 +343,43 @@ static int parse_home(struct parser *p, const struct key_def *k, void *obj, cons
         return parse_passwd_path(p, k, obj, v);
 }
 
-static int parse_group(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_group(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (!group_name_ok(v))
                 return fail(p, p->lineno, k->name, "invalid group name '%.80s'", v);
         return store_str(p, k, obj, v);
 }
 
-static int parse_domain(struct parser *p, const struct key_def *k, void *obj, const char *v)
-{
-        if (v[0] == '\0' || strlen(v) > DOMAIN_MAX || !printable(v))
-                return fail(p, p->lineno, k->name, "invalid domain '%.80s'", v);
-        return store_str(p, k, obj, v);
-}
-
-/* url and refresh_url: stored as given; judged at the end of the file, when the type
- * and insecure_http of the section are known. */
-static int parse_url(struct parser *p, const struct key_def *k, void *obj, const char *v)
+/* URLs: stored as given; judged at the end of the section, when the type and insecure_http
+ * of the section are known. */
+int apilogin_key_url(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         if (v[0] == '\0')
                 return fail(p, p->lineno, k->name, "empty value");
         return store_str(p, k, obj, v);
 }
 
-static int parse_type(struct parser *p, const struct key_def *k, void *obj, const char *v)
+/* The type's name, looked up in the caller's list. */
+static int parse_type(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
-        int t = apilogin_ptype_from_name(v);
+        char names[256] = "";
+        size_t len = 0;
+        const struct apilogin_type *t;
 
-        if (t < 0)
-                return fail(p, p->lineno, k->name,
-                            "unknown type '%.80s' (login_check, token_login, jsonrpc, rest_login "
-                            "or ws_auth)",
-                            v);
-        ((struct apilogin_provider_cfg *)obj)->type = (enum apilogin_ptype)t;
-        return 0;
+        for (size_t i = 0; (t = p->types ? p->types(i) : NULL); i++) {
+                if (strcmp(t->name, v) == 0) {
+                        ((struct apilogin_provider_cfg *)obj)->type = t;
+                        return 0;
+                }
+                if (len < sizeof(names))
+                        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+                                                i ? ", " : "", t->name);
+        }
+        return fail(p, p->lineno, k->name, "unknown type '%.80s' (%s)", v,
+                    names[0] ? names : "this program knows no type");
 }
 
-static int parse_renew(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_renew(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_provider_cfg *pc = obj;
 
@@ -342,7 +394,7 @@ static int parse_renew(struct parser *p, const struct key_def *k, void *obj, con
 }
 
 /* Parse a duration and check it against [min, max]; "what" the caller's key. */
-static int parse_duration_in(struct parser *p, const char *key, const char *v, uint64_t min,
+static int parse_duration_in(parser *p, const char *key, const char *v, uint64_t min,
                              uint64_t max, uint64_t *ret_s)
 {
         uint64_t s;
@@ -358,7 +410,7 @@ static int parse_duration_in(struct parser *p, const char *key, const char *v, u
         return 0;
 }
 
-static int parse_timeout(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_timeout(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         uint64_t s = 0;
         int r = parse_duration_in(p, k->name, v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &s);
@@ -369,13 +421,13 @@ static int parse_timeout(struct parser *p, const struct key_def *k, void *obj, c
         return 0;
 }
 
-static int parse_age(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_age(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         return parse_duration_in(p, k->name, v, 1, AGE_MAX_S, FIELD(obj, k->off, uint64_t));
 }
 
 /* "N/DURATION" or "off" into *max and *window, or the error for key k. */
-static int parse_lockout_rule(struct parser *p, const struct key_def *k, const char *v,
+static int parse_lockout_rule(parser *p, const struct apilogin_key *k, const char *v,
                               unsigned *max, uint64_t *window)
 {
         int r = apilogin_lockout_parse(v, max, window);
@@ -390,7 +442,7 @@ static int parse_lockout_rule(struct parser *p, const struct key_def *k, const c
         return 0;
 }
 
-static int parse_lockout(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_lockout(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_config *c = obj;
         uint64_t window;
@@ -405,7 +457,7 @@ static int parse_lockout(struct parser *p, const struct key_def *k, void *obj, c
 }
 
 /* The per-name threshold (the lockout above is per name and source, see daemon/lockout.h). */
-static int parse_lockout_user(struct parser *p, const struct key_def *k, void *obj,
+static int parse_lockout_user(parser *p, const struct apilogin_key *k, void *obj,
                               const char *v)
 {
         struct apilogin_config *c = obj;
@@ -422,7 +474,7 @@ static int parse_lockout_user(struct parser *p, const struct key_def *k, void *o
 }
 
 /* offline_after: a duration of at most timeout's range, or 0/off (no budget). */
-static int parse_offline_after(struct parser *p, const struct key_def *k, void *obj,
+static int parse_offline_after(parser *p, const struct apilogin_key *k, void *obj,
                                const char *v)
 {
         uint64_t s = 0;
@@ -439,7 +491,7 @@ static int parse_offline_after(struct parser *p, const struct key_def *k, void *
         return 0;
 }
 
-static int parse_on_revoke(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_on_revoke(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_config *c = obj;
 
@@ -454,7 +506,7 @@ static int parse_on_revoke(struct parser *p, const struct key_def *k, void *obj,
 }
 
 /* A provider's own offline_login overrides [global]'s. */
-static int parse_prov_offline(struct parser *p, const struct key_def *k, void *obj,
+static int parse_prov_offline(parser *p, const struct apilogin_key *k, void *obj,
                               const char *v)
 {
         struct apilogin_provider_cfg *pc = obj;
@@ -467,7 +519,7 @@ static int parse_prov_offline(struct parser *p, const struct key_def *k, void *o
 
 /* "A-B": decimal, 1000 <= A < B <= 2^31-2 (2^31-1 and up are special to the kernel and
  * to 16/32-bit confusions). */
-static int parse_uid_range(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_uid_range(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_config *c = obj;
         unsigned long long a, b;
@@ -496,7 +548,7 @@ static char *next_token(char **state)
 
 /* Entries separated by commas or blanks, appended to what earlier lines of the same key
  * gave (duplicates and LIST_MAX count across all of them). */
-static int parse_list(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_list(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_strv *list = FIELD(obj, k->off, struct apilogin_strv);
         char buf[VALUE_MAX + 1], *state = NULL, *t;
@@ -541,7 +593,7 @@ static int pairv_push(struct pairv *pv, const char *key, const char *value)
 }
 
 /* One "a:b" entry t of key k (t is modified). */
-static int take_pair(struct parser *p, const struct key_def *k, char *t,
+static int take_pair(parser *p, const struct apilogin_key *k, char *t,
                      bool (*key_ok)(const char *), bool (*value_ok)(const char *), struct pairv *pv)
 {
         char *colon = strchr(t, ':');
@@ -563,9 +615,9 @@ static int take_pair(struct parser *p, const struct key_def *k, char *t,
 
 /* Entries "a:b" separated by commas or blanks, appended to *ret (*ret_n of them, from
  * earlier lines of the same key); key_ok/value_ok judge the halves. */
-static int parse_pairs(struct parser *p, const struct key_def *k, const char *v,
-                       bool (*key_ok)(const char *), bool (*value_ok)(const char *),
-                       struct apilogin_pair **ret, size_t *ret_n)
+int apilogin_conf_parse_pairs(parser *p, const struct apilogin_key *k, const char *v,
+                              bool (*key_ok)(const char *), bool (*value_ok)(const char *),
+                              struct apilogin_pair **ret, size_t *ret_n)
 {
         struct pairv pv = { .v = *ret, .n = *ret_n };
         char buf[VALUE_MAX + 1], *state = NULL, *t;
@@ -580,23 +632,87 @@ static int parse_pairs(struct parser *p, const struct key_def *k, const char *v,
         return r;
 }
 
-static bool ws_role_ok(const char *s)
-{
-        return strcmp(s, "admin") == 0 || strcmp(s, "user") == 0;
-}
-
-static int parse_role_groups(struct parser *p, const struct key_def *k, void *obj, const char *v)
+static int parse_role_groups(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
         struct apilogin_config *c = obj;
 
-        return parse_pairs(p, k, v, word_ok, group_name_ok, &c->role_groups, &c->n_role_groups);
+        return apilogin_conf_parse_pairs(p, k, v, word_ok, group_name_ok, &c->role_groups,
+                                         &c->n_role_groups);
 }
 
-static int parse_ws_users(struct parser *p, const struct key_def *k, void *obj, const char *v)
-{
-        struct apilogin_provider_cfg *pc = obj;
 
-        return parse_pairs(p, k, v, login_name_ok, ws_role_ok, &pc->users, &pc->n_users);
+int apilogin_key_word(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+{
+        if (v[0] == '\0' || !printable(v))
+                return fail(p, p->lineno, k->name, "invalid value '%.80s' (printable, no blanks)",
+                            v);
+        return store_str(p, k, obj, v);
+}
+
+int apilogin_key_text(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+{
+        for (const char *c = v; *c; c++)
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+                        return fail(p, p->lineno, k->name, "control character in value");
+        if (v[0] == '\0')
+                return fail(p, p->lineno, k->name, "empty value");
+        return store_str(p, k, obj, v);
+}
+
+void apilogin_key_clear_str(const struct apilogin_key *k, void *obj)
+{
+        char **f = FIELD(obj, k->off, char *);
+
+        free(*f);
+        *f = NULL;
+}
+
+/* proxy: an http:// or https:// URL (plain http is fine here: the API's own https goes
+ * through it in a CONNECT tunnel, verified end to end). */
+static int parse_proxy(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+{
+        if (apilogin_url_check(v, false, true) != APILOGIN_URL_OK)
+                return fail(p, p->lineno, k->name,
+                            "invalid proxy '%.120s' (expected http://HOST:PORT or https://...)", v);
+        return store_str(p, k, obj, v);
+}
+
+/* Why a file with st may not be trusted (into why, n bytes), or NULL. Whoever can write
+ * the config (or a file it names) can point url at their own server and collect passwords,
+ * so it must belong to root (or to whoever runs this: a user checking a copy of their own)
+ * and be writable by its owner alone; a file holding a secret (secret) must not be
+ * readable by anyone else either. */
+static const char *untrusted(const struct stat *st, bool secret, char *why, size_t n)
+{
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                snprintf(why, n, "owned by uid %u, not by root", (unsigned)st->st_uid);
+        else if (st->st_mode & (S_IWGRP | S_IWOTH))
+                snprintf(why, n, "writable by %s (mode %04o)",
+                         (st->st_mode & S_IWOTH) ? "others" : "its group",
+                         (unsigned)(st->st_mode & 07777));
+        else if (secret && (st->st_mode & (S_IRGRP | S_IROTH | S_IXGRP | S_IXOTH)))
+                snprintf(why, n, "readable by %s (mode %04o; use 0600)",
+                         (st->st_mode & (S_IROTH | S_IXOTH)) ? "others" : "its group",
+                         (unsigned)(st->st_mode & 07777));
+        else
+                return NULL;
+        return why;
+}
+
+int apilogin_key_secret_file(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+{
+        struct stat st;
+        char why[96];
+
+        if (!abs_path_ok(v))
+                return fail(p, p->lineno, k->name, "'%.80s' is not an absolute path", v);
+        if (stat(v, &st) < 0)
+                return fail_r(p, negative_errno(), p->lineno, k->name, "cannot use %s: %m", v);
+        if (!S_ISREG(st.st_mode))
+                return fail(p, p->lineno, k->name, "%s is not a regular file", v);
+        if (untrusted(&st, true, why, sizeof(why)))
+                return fail_r(p, -EPERM, p->lineno, k->name, "refusing %s: %s", v, why);
+        return store_str(p, k, obj, v);
 }
 
 /* ---- key tables ------------------------------------------------------------------------ */
@@ -604,125 +720,157 @@ static int parse_ws_users(struct parser *p, const struct key_def *k, void *obj, 
 #define GOFF(f) offsetof(struct apilogin_config, f)
 #define POFF(f) offsetof(struct apilogin_provider_cfg, f)
 
-static const struct key_def global_keys[N_GKEYS] = {
+static const struct apilogin_key global_keys[N_GKEYS] = {
         [GK_PROVIDERS] = { .name = "providers", .parse = parse_list, .off = GOFF(providers),
                            .tok_ok = provider_name_ok, .what = "provider name",
-                           .append = true },
-        { .name = "uid_range", .parse = parse_uid_range },
-        { .name = "home", .parse = parse_home, .off = GOFF(home) },
-        { .name = "shell", .parse = parse_passwd_path, .off = GOFF(shell) },
-        { .name = "group", .parse = parse_group, .off = GOFF(group) },
+                           .append = true,
+                           .doc = "provider sections to try, in order (default: all, in file order)" },
+        { .name = "uid_range", .parse = parse_uid_range, .def = "200000-299999",
+          .doc = "uids given to remote users, A-B" },
+        { .name = "home", .parse = parse_home, .off = GOFF(home), .def = "/home/%u",
+          .doc = "home directory of remote users; %u is the name" },
+        { .name = "shell", .parse = parse_passwd_path, .off = GOFF(shell), .def = "/bin/bash",
+          .doc = "login shell of remote users" },
+        { .name = "group", .parse = parse_group, .off = GOFF(group), .def = "apilogin-users",
+          .doc = "primary group of remote users" },
         { .name = "role_groups", .parse = parse_role_groups, .what = "ROLE:GROUP",
-          .append = true },
+          .append = true, .doc = "supplementary group for each remote role, ROLE:GROUP, ..." },
         { .name = "deny_users", .parse = parse_list, .off = GOFF(deny_users),
-          .tok_ok = login_name_ok, .what = "user name", .append = true },
-        { .name = "allow_local_users", .parse = parse_bool, .off = GOFF(allow_local_users) },
-        { .name = "timeout", .parse = parse_timeout },
-        { .name = "offline_login", .parse = parse_bool, .off = GOFF(offline_login) },
-        { .name = "offline_max_age", .parse = parse_age, .off = GOFF(offline_max_age_s) },
-        { .name = "offline_after", .parse = parse_offline_after },
-        { .name = "on_remote_revoke", .parse = parse_on_revoke },
-        { .name = "lockout", .parse = parse_lockout },
-        { .name = "lockout_user", .parse = parse_lockout_user },
+          .tok_ok = login_name_ok, .what = "user name", .append = true, .def = "root",
+          .doc = "names never sent to an API (root always is)" },
+        { .name = "allow_local_users", .parse = apilogin_key_bool,
+          .off = GOFF(allow_local_users), .def = "no",
+          .doc = "whether names in /etc/passwd may log in remotely" },
+        { .name = "timeout", .parse = parse_timeout, .def = "10s",
+          .doc = "deadline of one login over every endpoint" },
+        { .name = "offline_login", .parse = apilogin_key_bool, .off = GOFF(offline_login),
+          .def = "no", .doc = "log in from a cached verifier when the API is unreachable" },
+        { .name = "offline_max_age", .parse = parse_age, .off = GOFF(offline_max_age_s),
+          .def = "3d", .doc = "how old a cached verifier may be" },
+        { .name = "offline_after", .parse = parse_offline_after, .def = "off",
+          .doc = "answer from the cache after this long and finish the login in the background" },
+        { .name = "on_remote_revoke", .parse = parse_on_revoke, .def = "log",
+          .doc = "what a revoked token found in the background does: log or end_session" },
+        { .name = "lockout", .parse = parse_lockout, .def = "5/15m",
+          .doc = "failures per name and source before a lockout, N/DURATION or off" },
+        { .name = "lockout_user", .parse = parse_lockout_user,
+          .doc = "failures per name over every source, N/DURATION or off" },
         { .name = "first_login_from", .parse = parse_list, .off = GOFF(first_login_from),
-          .tok_ok = word_ok, .what = "program name", .append = true },
+          .tok_ok = word_ok, .what = "program name", .append = true,
+          .doc = "programs through which a new remote user may log in for the first time" },
         { .name = "services", .parse = parse_list, .off = GOFF(services), .tok_ok = word_ok,
-          .what = "PAM service name", .append = true },
-        { .name = "enumerate", .parse = parse_bool, .off = GOFF(enumerate) },
-        { .name = "users_file", .parse = parse_path, .off = GOFF(users_file) },
-        { .name = "socket", .parse = parse_socket, .off = GOFF(socket_path) },
-        { .name = "state_dir", .parse = parse_path, .off = GOFF(state_dir) },
-        { .name = "run_dir", .parse = parse_path, .off = GOFF(run_dir) },
-        { .name = "metrics_file", .parse = parse_path, .off = GOFF(metrics_file) },
+          .what = "PAM service name", .append = true,
+          .doc = "PAM services that may use apilogin (default: all)" },
+        { .name = "enumerate", .parse = apilogin_key_bool, .off = GOFF(enumerate), .def = "no",
+          .doc = "whether getent passwd lists remote users" },
+        { .name = "users_file", .parse = parse_path, .off = GOFF(users_file),
+          .doc = "file of remote users to create ahead of their first login" },
+        { .name = "socket", .parse = parse_socket, .off = GOFF(socket_path),
+          .def = APILOGIN_RUNDIR "/socket", .doc = "the daemon's Unix socket" },
+        { .name = "state_dir", .parse = parse_path, .off = GOFF(state_dir),
+          .def = APILOGIN_STATEDIR, .doc = "where the daemon keeps its state" },
+        { .name = "run_dir", .parse = parse_path, .off = GOFF(run_dir), .def = APILOGIN_RUNDIR,
+          .doc = "where the daemon keeps its runtime files" },
+        { .name = "metrics_file", .parse = parse_path, .off = GOFF(metrics_file),
+          .doc = "Prometheus text file rewritten every few seconds (default: none)" },
 };
 
-enum {
-        PK_TYPE,
-        PK_URL,
-        PK_FALLBACK,
-        PK_REFRESH,
-        PK_CA,
-        PK_INSECURE,
-        PK_KEEP_WARM,
-        PK_OPERATE,
-        PK_DOMAIN,
-        PK_RENEW,
-        PK_USERS,
-        PK_OFFLINE
+static const struct apilogin_key common_keys[N_CKEYS] = {
+        [CK_TYPE] = { .name = "type", .parse = parse_type, .required = true,
+                      .doc = "the login API: one of the types below" },
+        [CK_URL] = { .name = "url", .parse = apilogin_key_url, .off = POFF(url),
+                     .required = true, .doc = "the API's endpoint" },
+        [CK_FALLBACK] = { .name = "fallback_urls", .parse = parse_list,
+                          .off = POFF(fallback_urls), .tok_ok = url_token_ok, .what = "URL",
+                          .append = true, .doc = "endpoints tried in turn when url fails" },
+        [CK_CA] = { .name = "ca_file", .parse = parse_path, .off = POFF(ca_file),
+                    .doc = "PEM file of the CAs to trust instead of the system store" },
+        [CK_PROXY] = { .name = "proxy", .parse = parse_proxy, .off = POFF(proxy),
+                       .doc = "http(s):// proxy to reach the API through (never the environment's)" },
+        [CK_INSECURE] = { .name = "insecure_http", .parse = apilogin_key_bool,
+                          .off = POFF(insecure_http), .def = "no",
+                          .doc = "allow plain http:// or ws:// to a host that is not loopback" },
+        [CK_KEEP_WARM] = { .name = "keep_warm", .parse = apilogin_key_bool,
+                           .off = POFF(keep_warm), .def = "yes",
+                           .doc = "re-open the endpoint's idle connection in the background" },
+        [CK_RENEW] = { .name = "renew", .parse = parse_renew,
+                       .doc = "none, or relogin with the secret kept in the kernel keyring" },
+        [CK_OFFLINE] = { .name = "offline_login", .parse = parse_prov_offline,
+                         .doc = "this provider's own offline_login" },
 };
 
-static const struct key_def provider_keys[N_PKEYS] = {
-        [PK_TYPE] = { .name = "type", .parse = parse_type, .types = ALL_TYPES },
-        [PK_URL] = { .name = "url", .parse = parse_url, .off = POFF(url), .types = ALL_TYPES },
-        [PK_FALLBACK] = { .name = "fallback_urls", .parse = parse_list, .off = POFF(fallback_urls),
-                          .tok_ok = url_token_ok, .what = "URL", .types = ALL_TYPES,
-                          .append = true },
-        [PK_REFRESH] = { .name = "refresh_url", .parse = parse_url, .off = POFF(refresh_url),
-                         .types = TYPE_BIT(APILOGIN_PT_LOGIN_CHECK) },
-        [PK_CA] = { .name = "ca_file", .parse = parse_path, .off = POFF(ca_file),
-                    .types = ALL_TYPES },
-        [PK_INSECURE] = { .name = "insecure_http", .parse = parse_bool, .off = POFF(insecure_http),
-                          .types = ALL_TYPES },
-        [PK_KEEP_WARM] = { .name = "keep_warm", .parse = parse_bool, .off = POFF(keep_warm),
-                           .types = ALL_TYPES },
-        [PK_OPERATE] = { .name = "operate_as", .parse = parse_bool, .off = POFF(operate_as),
-                         .types = TYPE_BIT(APILOGIN_PT_TOKEN_LOGIN) },
-        [PK_DOMAIN] = { .name = "domain", .parse = parse_domain, .off = POFF(domain),
-                        .types = TYPE_BIT(APILOGIN_PT_REST_LOGIN) },
-        [PK_RENEW] = { .name = "renew", .parse = parse_renew, .unbuilt = true,
-                       .types = TYPE_BIT(APILOGIN_PT_JSONRPC) |
-                                TYPE_BIT(APILOGIN_PT_LOGIN_CHECK) },
-        [PK_USERS] = { .name = "users", .parse = parse_ws_users,
-                       .what = "NAME:ROLE with role admin or user", .append = true,
-                       .types = TYPE_BIT(APILOGIN_PT_WS_AUTH) },
-        [PK_OFFLINE] = { .name = "offline_login", .parse = parse_prov_offline,
-                         .types = ALL_TYPES },
-};
+const struct apilogin_key *apilogin_config_global_keys(size_t *ret_n)
+{
+        *ret_n = N_GKEYS;
+        return global_keys;
+}
+
+const struct apilogin_key *apilogin_config_common_keys(size_t *ret_n)
+{
+        *ret_n = N_CKEYS;
+        return common_keys;
+}
 
 /* ---- the inih handler ------------------------------------------------------------------ */
 
-static int add_warning(struct parser *p, const char *key)
+static const struct apilogin_key *key_find(const struct apilogin_key *keys, size_t n,
+                                           const char *name)
 {
-        _cleanup_free_ char *w = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(keys[i].name, name) == 0)
+                        return &keys[i];
+        return NULL;
+}
 
-        if (asprintf(&w, "%s:%d: %s: accepted, but not implemented yet; ignored", p->path,
-                     p->lineno, key) < 0)
+/* Key k of table keys, given on this line: refuse a second time unless it appends. */
+static int set_key(parser *p, const struct apilogin_key *keys, const struct apilogin_key *k,
+                   int *lines, void *obj, const char *secname, const char *value)
+{
+        if (lines[k - keys] && !k->append)
+                return fail(p, p->lineno, k->name, "duplicate key in %s (first given on line %d)",
+                            secname, lines[k - keys]);
+        lines[k - keys] = p->lineno;
+        return k->parse(p, k, obj, value);
+}
+
+/* A key that is not common: kept for the type's table, read at the end of the section. */
+static int defer_key(parser *p, struct prov_state *ps, const char *name, const char *value)
+{
+        struct pending *np;
+
+        if (ps->n_pend >= LIST_MAX * 4)
+                return fail(p, p->lineno, name, "too many keys in one section");
+        np = realloc(ps->pend, (ps->n_pend + 1) * sizeof(*np));
+        if (!np)
                 return fail_oom(p);
-        if (strv_push(&p->cfg->warnings, w) < 0)
+        ps->pend = np;
+        np[ps->n_pend] = (struct pending){ .name = strdup(name), .value = strdup(value),
+                                           .line = p->lineno };
+        ps->n_pend++;
+        if (!np[ps->n_pend - 1].name || !np[ps->n_pend - 1].value)
                 return fail_oom(p);
         return 0;
 }
 
-static int set_key(struct parser *p, const struct key_def *keys, size_t n, int *lines, void *obj,
-                   const char *secname, const char *name, const char *value)
+static int on_provider_key(parser *p, const char *name, const char *value)
 {
-        const struct key_def *k = NULL;
-        int r;
+        struct apilogin_config *c = p->cfg;
+        struct prov_state *ps = &p->ps[c->n_prov - 1];
+        const struct apilogin_key *k = key_find(common_keys, N_CKEYS, name);
+        char secname[PROVIDER_NAME_MAX + 16];
 
-        for (size_t i = 0; i < n && !k; i++)
-                if (strcmp(keys[i].name, name) == 0)
-                        k = &keys[i];
         if (!k)
-                return fail(p, p->lineno, name, "unknown key in %s", secname);
-        if (lines[k - keys] && !k->append)
-                return fail(p, p->lineno, name, "duplicate key in %s (first given on line %d)",
-                            secname, lines[k - keys]);
-        lines[k - keys] = p->lineno;
-        if (k->unbuilt) {
-                r = add_warning(p, name);
-                if (r < 0)
-                        return r;
-        }
-        return k->parse(p, k, obj, value);
+                return defer_key(p, ps, name, value);
+        (void)snprintf(secname, sizeof(secname), "[provider %s]", c->prov[c->n_prov - 1].name);
+        return set_key(p, common_keys, k, ps->line, &c->prov[c->n_prov - 1], secname, value);
 }
 
 /* inih's callback for every "key = value" line. Ignores inih's section argument (see the
  * top of the file); returns nonzero to go on. */
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
-        struct parser *p = user;
-        struct apilogin_config *c = p->cfg;
-        char secname[PROVIDER_NAME_MAX + 16];
+        parser *p = user;
+        const struct apilogin_key *k;
         int r;
 
         (void)section;
@@ -734,13 +882,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         switch (p->sec) {
         case SEC_GLOBAL:
-                r = set_key(p, global_keys, N_GKEYS, p->gkey_line, c, "[global]", name, value);
+                k = key_find(global_keys, N_GKEYS, name);
+                r = k ? set_key(p, global_keys, k, p->gkey_line, p->cfg, "[global]", value)
+                      : fail(p, p->lineno, name, "unknown key in [global]");
                 break;
         case SEC_PROVIDER:
-                (void)snprintf(secname, sizeof(secname), "[provider %s]",
-                               c->prov[c->n_prov - 1].name);
-                r = set_key(p, provider_keys, N_PKEYS, p->pkey_line[c->n_prov - 1],
-                            &c->prov[c->n_prov - 1], secname, name, value);
+                r = on_provider_key(p, name, value);
                 break;
         default:
                 r = fail(p, p->lineno, name,
@@ -751,11 +898,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* ---- section headers and the line reader ------------------------------------------------ */
 
-static int begin_provider(struct parser *p, const char *name)
+static int begin_provider(parser *p, const char *name)
 {
         struct apilogin_config *c = p->cfg;
         struct apilogin_provider_cfg *np;
-        int (*nl)[N_PKEYS];
+        struct prov_state *ns;
 
         if (!provider_name_ok(name))
                 return fail(p, p->lineno, NULL,
@@ -773,22 +920,21 @@ static int begin_provider(struct parser *p, const char *name)
         if (!np)
                 return fail_oom(p);
         c->prov = np;
-        nl = realloc(p->pkey_line, (c->n_prov + 1) * sizeof(*nl));
-        if (!nl)
+        ns = realloc(p->ps, (c->n_prov + 1) * sizeof(*ns));
+        if (!ns)
                 return fail_oom(p);
-        p->pkey_line = nl;
-        np[c->n_prov] = (struct apilogin_provider_cfg){ .name = strdup(name), .line = p->lineno,
-                                                        .keep_warm = true };
-        if (!np[c->n_prov].name)
-                return fail_oom(p);
-        memset(nl[c->n_prov], 0, sizeof(nl[c->n_prov]));
+        p->ps = ns;
+        ns[c->n_prov] = (struct prov_state){ 0 };
+        np[c->n_prov] = (struct apilogin_provider_cfg){ .name = strdup(name), .line = p->lineno };
         c->n_prov++;
+        if (!np[c->n_prov - 1].name)
+                return fail_oom(p);
         p->sec = SEC_PROVIDER;
         return 0;
 }
 
 /* s: a cleaned line starting with '['. It is left as it is: inih reads it after us. */
-static int begin_section(struct parser *p, const char *s)
+static int begin_section(parser *p, const char *s)
 {
         const char *end = strchr(s, ']'), *in = s + 1, *n;
         char name[PROVIDER_NAME_MAX + 1];
@@ -850,7 +996,7 @@ static char *clean_line(char *s)
 }
 
 /* Judge one cleaned line; section headers are taken here. */
-static int check_line(struct parser *p, const char *s)
+static int check_line(parser *p, const char *s)
 {
         size_t eq;
 
@@ -871,7 +1017,7 @@ static int check_line(struct parser *p, const char *s)
 /* The ini_reader: like fgets, but one whole cleaned line per call (see the top). */
 static char *read_line(char *str, int num, void *stream)
 {
-        struct parser *p = stream;
+        parser *p = stream;
         ssize_t n;
         size_t len;
         char *s;
@@ -907,85 +1053,138 @@ static char *read_line(char *str, int num, void *stream)
         return str;
 }
 
-/* ---- end of file: per-provider and whole-file checks, defaults ------------------------- */
+/* ---- end of a section: the type's keys, defaults, checks --------------------------------- */
 
-static int check_one_url(struct parser *p, int line, const char *key, const char *url, bool ws,
-                         bool insecure)
+int apilogin_conf_check_url(parser *p, const struct apilogin_provider_cfg *pc, const char *key,
+                            const char *url, bool ws)
 {
-        switch (apilogin_url_check(url, ws, insecure)) {
+        switch (apilogin_url_check(url, ws, pc->insecure_http)) {
         case APILOGIN_URL_OK:
                 return 0;
         case APILOGIN_URL_MALFORMED:
-                return fail(p, line, key, "invalid URL '%.120s'", url);
+                return apilogin_conf_fail(p, key, "invalid URL '%.120s'", url);
         case APILOGIN_URL_SCHEME:
-                return fail(p, line, key, "'%.120s': scheme must be %s", url,
-                            ws ? "wss:// (or ws://, type ws_auth)" : "https:// (or http://)");
+                return apilogin_conf_fail(p, key, "'%.120s': scheme must be %s", url,
+                                          ws ? "wss:// (or ws://)" : "https:// (or http://)");
         default:
-                return fail(p, line, key,
-                            "'%.120s': plain %s to a host that is not loopback is refused (use %s, "
-                            "or insecure_http = yes)",
-                            url, ws ? "ws://" : "http://", ws ? "wss://" : "https://");
+                return apilogin_conf_fail(p, key,
+                                          "'%.120s': plain %s to a host that is not loopback is "
+                                          "refused (use %s, or insecure_http = yes)",
+                                          url, ws ? "ws://" : "http://", ws ? "wss://" : "https://");
         }
 }
 
-static int check_urls(struct parser *p, const struct apilogin_provider_cfg *pc, const int *lines)
+/* The type whose table has key name, other than t; NULL if none. */
+static const struct apilogin_type *owner_type(const parser *p, const struct apilogin_type *t,
+                                              const char *name)
 {
-        bool ws = pc->type == APILOGIN_PT_WS_AUTH;
-        int r;
+        const struct apilogin_type *o;
 
-        r = check_one_url(p, lines[PK_URL], "url", pc->url, ws, pc->insecure_http);
-        for (size_t i = 0; i < pc->fallback_urls.n && r == 0; i++)
-                r = check_one_url(p, lines[PK_FALLBACK], "fallback_urls", pc->fallback_urls.v[i],
-                                  ws, pc->insecure_http);
-        if (r == 0 && pc->refresh_url)
-                r = check_one_url(p, lines[PK_REFRESH], "refresh_url", pc->refresh_url, false,
-                                  pc->insecure_http);
+        for (size_t i = 0; p->types && (o = p->types(i)); i++)
+                if (o != t && key_find(o->keys, o->n_keys, name))
+                        return o;
+        return NULL;
+}
+
+/* Read the keys that waited for the section's type, each at its own line. */
+static int take_pending(parser *p, struct apilogin_provider_cfg *pc, struct prov_state *ps)
+{
+        const struct apilogin_type *t = pc->type;
+        char secname[PROVIDER_NAME_MAX + 16];
+        int r = 0;
+
+        (void)snprintf(secname, sizeof(secname), "[provider %s]", pc->name);
+        for (size_t i = 0; i < ps->n_pend && r == 0; i++) {
+                const struct apilogin_key *k = key_find(t->keys, t->n_keys, ps->pend[i].name);
+
+                p->lineno = ps->pend[i].line;
+                if (!k && owner_type(p, t, ps->pend[i].name))
+                        r = fail(p, p->lineno, ps->pend[i].name, "not used by type %s", t->name);
+                else if (!k)
+                        r = fail(p, p->lineno, ps->pend[i].name, "unknown key in %s (type %s)",
+                                 secname, t->name);
+                else
+                        r = set_key(p, t->keys, k, ps->tline, pc->conf, secname, ps->pend[i].value);
+        }
         return r;
 }
 
-static int finish_provider(struct parser *p, const struct apilogin_provider_cfg *pc,
-                           const int *lines)
+/* The defaults of keys not given, then the keys a section cannot go without. */
+static int fill_defaults(parser *p, const struct apilogin_key *keys, size_t n, const int *lines,
+                         void *obj, int line, const char *secname)
 {
-        if (!lines[PK_TYPE])
-                return fail(p, pc->line, "type", "missing in [provider %s]", pc->name);
-        for (size_t k = 0; k < N_PKEYS; k++)
-                if (lines[k] && !(provider_keys[k].types & TYPE_BIT(pc->type)))
-                        return fail(p, lines[k], provider_keys[k].name, "not used by type %s",
-                                    ptype_names[pc->type]);
-        if (!pc->url)
-                return fail(p, pc->line, "url", "missing in [provider %s]", pc->name);
-        if (pc->type == APILOGIN_PT_WS_AUTH && pc->n_users == 0)
-                return fail(p, pc->line, "users",
-                            "missing in [provider %s] (required for type ws_auth)", pc->name);
-        return check_urls(p, pc, lines);
-}
-
-static int set_default(struct parser *p, char **field, const char *value)
-{
-        if (*field)
-                return 0;
-        *field = strdup(value);
-        return *field ? 0 : fail_oom(p);
-}
-
-static int apply_defaults(struct parser *p)
-{
-        struct apilogin_config *c = p->cfg;
         int r = 0;
 
-        r = r ?: set_default(p, &c->home, "/home/%u");
-        r = r ?: set_default(p, &c->shell, "/bin/bash");
-        r = r ?: set_default(p, &c->group, "apilogin-users");
-        r = r ?: set_default(p, &c->socket_path, APILOGIN_RUNDIR "/socket");
-        r = r ?: set_default(p, &c->state_dir, APILOGIN_STATEDIR);
-        r = r ?: set_default(p, &c->run_dir, APILOGIN_RUNDIR);
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (lines[i])
+                        continue;
+                if (keys[i].required)
+                        r = fail(p, line, keys[i].name, "missing in %s", secname);
+                else if (keys[i].def) {
+                        p->lineno = line;
+                        r = keys[i].parse(p, &keys[i], obj, keys[i].def);
+                }
+        }
+        return r;
+}
+
+static int check_common_urls(parser *p, const struct apilogin_provider_cfg *pc)
+{
+        bool ws = pc->type->ws;
+        int r;
+
+        r = apilogin_conf_check_url(p, pc, "url", pc->url, ws);
+        for (size_t i = 0; i < pc->fallback_urls.n && r == 0; i++)
+                r = apilogin_conf_check_url(p, pc, "fallback_urls", pc->fallback_urls.v[i], ws);
+        return r;
+}
+
+static int finish_provider(parser *p, size_t i)
+{
+        struct apilogin_provider_cfg *pc = &p->cfg->prov[i];
+        struct prov_state *ps = &p->ps[i];
+        const struct apilogin_type *t;
+        char secname[PROVIDER_NAME_MAX + 16];
+        int r;
+
+        (void)snprintf(secname, sizeof(secname), "[provider %s]", pc->name);
+        r = fill_defaults(p, common_keys, N_CKEYS, ps->line, pc, pc->line, secname);
+        if (r < 0)
+                return r;
+        t = pc->type;
+        if (t->n_keys > TYPE_KEYS_MAX)
+                return fail(p, pc->line, "type", "type %s has too many keys", t->name);
+        if (t->conf_size) {
+                pc->conf = calloc(1, t->conf_size);
+                if (!pc->conf)
+                        return fail_oom(p);
+        }
+        r = take_pending(p, pc, ps);
+        if (r == 0)
+                r = fill_defaults(p, t->keys, t->n_keys, ps->tline, pc->conf, pc->line, secname);
+        if (r < 0)
+                return r;
+        p->fin = (ssize_t)i;
+        r = check_common_urls(p, pc);
+        if (r == 0 && t->check)
+                r = t->check(p, pc);
+        p->fin = -1;
+        return r;
+}
+
+static int finish_global(parser *p)
+{
+        struct apilogin_config *c = p->cfg;
+        int r = fill_defaults(p, global_keys, N_GKEYS, p->gkey_line, c, p->global_line,
+                              "[global]");
+
         if (r == 0 && !apilogin_strv_contains(&c->deny_users, "root") &&
             strv_push(&c->deny_users, "root") < 0)
                 r = fail_oom(p);
         return r;
 }
 
-static int finish(struct parser *p)
+static int finish(parser *p)
 {
         struct apilogin_config *c = p->cfg;
         int r;
@@ -993,7 +1192,7 @@ static int finish(struct parser *p)
         /* No [provider] section is valid: the shipped config is inert, and a daemon
          * running with it answers every name "not ours" (login_name_is_ours). */
         for (size_t i = 0; i < c->n_prov; i++) {
-                r = finish_provider(p, &c->prov[i], p->pkey_line[i]);
+                r = finish_provider(p, i);
                 if (r < 0)
                         return r;
         }
@@ -1005,7 +1204,7 @@ static int finish(struct parser *p)
                 for (size_t i = 0; i < c->n_prov; i++)
                         if (strv_push(&c->providers, c->prov[i].name) < 0)
                                 return fail_oom(p);
-        return apply_defaults(p);
+        return finish_global(p);
 }
 
 /* ---- public API ------------------------------------------------------------------------- */
@@ -1015,51 +1214,35 @@ static void config_freep(struct apilogin_config **c)
         apilogin_config_free(*c);
 }
 
-/* Why a file with st may not be trusted (into why, n bytes), or NULL. Whoever can write
- * the config (or a file it names) can point url at their own server and collect passwords,
- * so it must belong to root (or to whoever runs this: a user checking a copy of their own)
- * and be writable by its owner alone. */
-static const char *untrusted(const struct stat *st, char *why, size_t n)
-{
-        if (st->st_uid != 0 && st->st_uid != geteuid())
-                snprintf(why, n, "owned by uid %u, not by root", (unsigned)st->st_uid);
-        else if (st->st_mode & (S_IWGRP | S_IWOTH))
-                snprintf(why, n, "writable by %s (mode %04o)",
-                         (st->st_mode & S_IWOTH) ? "others" : "its group",
-                         (unsigned)(st->st_mode & 07777));
-        else
-                return NULL;
-        return why;
-}
-
 /* Refuse a file the config names (key, given on line) that is not trusted. One that does
  * not exist (yet) is left to the code that reads it, which reports it then. */
-static int check_named(struct parser *p, int line, const char *key, const char *path)
+static int check_named(parser *p, int line, const char *key, const char *path)
 {
         char why[96];
         struct stat st;
 
         if (!path || stat(path, &st) < 0)
                 return 0;
-        if (untrusted(&st, why, sizeof(why)))
+        if (untrusted(&st, false, why, sizeof(why)))
                 return fail_r(p, -EPERM, line, key, "refusing %s: %s", path, why);
         return 0;
 }
 
-/* Every file the config names: users_file, each provider's ca_file (add new ones here). */
-static int check_named_files(struct parser *p)
+/* Every file the config names: users_file, each provider's ca_file (a type's own files are
+ * checked by their key's parser, apilogin_key_secret_file). */
+static int check_named_files(parser *p)
 {
         const struct apilogin_config *c = p->cfg;
         int r = check_named(p, 0, "users_file", c->users_file);
 
         for (size_t i = 0; r == 0 && i < c->n_prov; i++)
-                r = check_named(p, p->pkey_line[i][PK_CA], "ca_file", c->prov[i].ca_file);
+                r = check_named(p, p->ps[i].line[CK_CA], "ca_file", c->prov[i].ca_file);
         return r;
 }
 
 /* Open path for reading; refuse what is not a regular file of sane size, or is not
  * trusted (untrusted). */
-static int open_config(struct parser *p, FILE **ret)
+static int open_config(parser *p, FILE **ret)
 {
         _cleanup_(fclosep) FILE *f = fopen(p->path, "re");
         struct stat st;
@@ -1075,7 +1258,7 @@ static int open_config(struct parser *p, FILE **ret)
                 return fail(p, 0, NULL, "not a regular file");
         if (st.st_size > FILE_MAX)
                 return fail(p, 0, NULL, "file too large (more than %d bytes)", FILE_MAX);
-        if (untrusted(&st, why, sizeof(why)))
+        if (untrusted(&st, false, why, sizeof(why)))
                 return fail_r(p, -EPERM, 0, NULL, "refusing the config: %s", why);
         *ret = TAKE_PTR(f);
         return 0;
@@ -1087,19 +1270,11 @@ static struct apilogin_config *config_new(const char *path)
 
         if (!c)
                 return NULL;
-        *c = (struct apilogin_config){
-                .uid_min = 200000,
-                .uid_max = 299999,
-                .timeout_ms = 10000,
-                .offline_max_age_s = 3 * 86400,
-                .lockout_max = 5,
-                .lockout_window_s = 15 * 60,
-        };
         c->path = strdup(path);
         return c->path ? c : apilogin_config_free(c);
 }
 
-static int parse_all(struct parser *p)
+static int parse_all(parser *p)
 {
         int r = open_config(p, &p->f);
 
@@ -1116,10 +1291,26 @@ static int parse_all(struct parser *p)
         return r ?: check_named_files(p);
 }
 
-int apilogin_config_load(const char *path, struct apilogin_config **ret, char *err, size_t errsz)
+static void parser_done(parser *p)
+{
+        if (p->f)
+                (void)fclose(p->f);
+        free(p->buf);
+        for (size_t i = 0; p->cfg && i < p->cfg->n_prov; i++) {
+                for (size_t j = 0; j < p->ps[i].n_pend; j++) {
+                        free(p->ps[i].pend[j].name);
+                        free(p->ps[i].pend[j].value);
+                }
+                free(p->ps[i].pend);
+        }
+        free(p->ps);
+}
+
+int apilogin_config_load(const char *path, apilogin_types_fn types, struct apilogin_config **ret,
+                         char *err, size_t errsz)
 {
         _cleanup_(config_freep) struct apilogin_config *cfg = NULL;
-        struct parser p = { .path = path, .err = err, .errsz = errsz };
+        parser p = { .path = path, .types = types, .err = err, .errsz = errsz, .fin = -1 };
         int r;
 
         if (err && errsz > 0)
@@ -1131,13 +1322,56 @@ int apilogin_config_load(const char *path, struct apilogin_config **ret, char *e
                 return fail_r(&p, -ENOMEM, 0, NULL, "out of memory");
         p.cfg = cfg;
         r = parse_all(&p);
-        if (p.f)
-                (void)fclose(p.f);
-        free(p.buf);
-        free(p.pkey_line);
+        parser_done(&p);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(cfg);
+        return 0;
+}
+
+static void type_conf_clear(const struct apilogin_type *t, void *conf)
+{
+        for (size_t i = 0; conf && i < t->n_keys; i++)
+                if (t->keys[i].clear)
+                        t->keys[i].clear(&t->keys[i], conf);
+}
+
+void *apilogin_type_conf_free(const struct apilogin_type *t, void *conf)
+{
+        if (t)
+                type_conf_clear(t, conf);
+        free(conf);
+        return NULL;
+}
+
+int apilogin_type_conf_new(const struct apilogin_type *t, const char *const *kv, void **ret,
+                           char *err, size_t errsz)
+{
+        parser p = { .path = "(keys)", .err = err, .errsz = errsz, .fin = -1, .lineno = 1 };
+        int tline[TYPE_KEYS_MAX] = { 0 };
+        void *conf;
+        int r = 0;
+
+        if (err && errsz > 0)
+                err[0] = '\0';
+        if (!t || !ret || t->n_keys > TYPE_KEYS_MAX)
+                return -EINVAL;
+        conf = calloc(1, t->conf_size ? t->conf_size : 1);
+        if (!conf)
+                return -ENOMEM;
+        for (size_t i = 0; kv && kv[i] && kv[i + 1] && r == 0; i += 2, p.lineno++) {
+                const struct apilogin_key *k = key_find(t->keys, t->n_keys, kv[i]);
+
+                r = k ? set_key(&p, t->keys, k, tline, conf, t->name, kv[i + 1])
+                      : fail(&p, p.lineno, kv[i], "unknown key in (type %s)", t->name);
+        }
+        if (r == 0)
+                r = fill_defaults(&p, t->keys, t->n_keys, tline, conf, 0, t->name);
+        if (r < 0) {
+                apilogin_type_conf_free(t, conf);
+                return r;
+        }
+        *ret = conf;
         return 0;
 }
 
@@ -1146,10 +1380,9 @@ static void provider_clear(struct apilogin_provider_cfg *pc)
         free(pc->name);
         free(pc->url);
         strv_clear(&pc->fallback_urls);
-        free(pc->refresh_url);
         free(pc->ca_file);
-        free(pc->domain);
-        pairs_free(pc->users, pc->n_users);
+        free(pc->proxy);
+        pc->conf = apilogin_type_conf_free(pc->type, pc->conf);
 }
 
 struct apilogin_config *apilogin_config_free(struct apilogin_config *cfg)
@@ -1161,7 +1394,7 @@ struct apilogin_config *apilogin_config_free(struct apilogin_config *cfg)
         free(cfg->home);
         free(cfg->shell);
         free(cfg->group);
-        pairs_free(cfg->role_groups, cfg->n_role_groups);
+        apilogin_pairs_free(cfg->role_groups, cfg->n_role_groups);
         strv_clear(&cfg->deny_users);
         strv_clear(&cfg->first_login_from);
         strv_clear(&cfg->services);
@@ -1187,21 +1420,6 @@ const struct apilogin_provider_cfg *apilogin_config_provider(const struct apilog
                 if (strcmp(cfg->prov[i].name, name) == 0)
                         return &cfg->prov[i];
         return NULL;
-}
-
-const char *apilogin_ptype_name(enum apilogin_ptype t)
-{
-        if ((unsigned)t >= _APILOGIN_PT_MAX)
-                return "invalid";
-        return ptype_names[t];
-}
-
-int apilogin_ptype_from_name(const char *s)
-{
-        for (int t = 0; s && t < _APILOGIN_PT_MAX; t++)
-                if (strcmp(ptype_names[t], s) == 0)
-                        return t;
-        return -EINVAL;
 }
 
 bool apilogin_strv_contains(const struct apilogin_strv *v, const char *name)

@@ -128,7 +128,7 @@ static cJSON *provider_json(const struct apilogind *d, const char *name)
         if (!o)
                 return NULL;
         cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddStringToObject(o, "type", p ? apilogin_ptype_name(p->type) : "?");
+        cJSON_AddStringToObject(o, "type", p && p->type ? p->type->name : "?");
         cJSON_AddStringToObject(o, "state", !mp || mp->up < 0 ? "unknown"
                                             : mp->up          ? "online"
                                                               : "offline");

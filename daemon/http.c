@@ -100,32 +100,6 @@ uint64_t apilogin_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Wipes and frees every member (all of them may hold secrets); accepts NULL. */
-void apilogin_http_req_clear(struct apilogin_http_req *req)
-{
-        if (!req)
-                return;
-        /* The URL may carry a session id (avl_evts?sid=), so it is wiped too. */
-        apilogin_erase_free(req->url);
-        free(req->content_type);
-        apilogin_freezero(req->body, req->body_len);
-        for (size_t i = 0; i < APILOGIN_HTTP_MAX_HEADERS; i++)
-                apilogin_erase_free(req->headers[i]);
-        free(req->match_id); /* req->jar is borrowed */
-        *req = (struct apilogin_http_req){ 0 };
-}
-
-/* Wipes and frees the body; resets to "no response" (retry_after -1). resp->url
- * is not owned by the response and is only forgotten. Accepts NULL. */
-void apilogin_http_resp_clear(struct apilogin_http_resp *resp)
-{
-        if (!resp)
-                return;
-        if (resp->body)
-                apilogin_freezero(resp->body, resp->len + 1);
-        *resp = (struct apilogin_http_resp){ .retry_after = -1 };
-}
-
 /* ---- URL policy --------------------------------------------------------------------- */
 
 /* Pure. -EINVAL: not an absolute URL we can judge; -EPERM: scheme not https/wss/http/ws, or
@@ -330,6 +304,10 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
         SET(CURLOPT_HTTPHEADER, x->hdrs);
         if (p && p->ca_file)
                 SET(CURLOPT_CAINFO, p->ca_file);
+        /* The provider's proxy or none: "" turns off the environment's http_proxy,
+         * https_proxy and all_proxy, and an empty no-proxy list ignores no_proxy. */
+        SET(CURLOPT_PROXY, p && p->proxy ? p->proxy : "");
+        SET(CURLOPT_NOPROXY, "");
         if (x->req.post) {
                 SET(CURLOPT_POST, 1L);
                 SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);

@@ -13,47 +13,10 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "daemon/providers/driver.h"
 
-#define APILOGIN_HTTP_BODY_MAX (64 * 1024)
-#define APILOGIN_HTTP_MAX_HEADERS 4
-
-struct apilogin_http_jar; /* one login's cookies (see apilogin_http_jar_new) */
-
-/* A request built by a provider driver. Every member is owned by the request and freed
- * (secrets wiped) by apilogin_http_req_clear. */
-struct apilogin_http_req {
-        char *url;                 /* absolute http(s) URL */
-        bool post;                 /* POST (with body) or GET */
-        char *content_type;        /* e.g. "application/json" */
-        char *body;                /* may hold a secret: always wiped */
-        size_t body_len;
-        char *headers[APILOGIN_HTTP_MAX_HEADERS]; /* "Name: value"; wiped */
-        struct apilogin_http_jar *jar; /* borrowed, NULL = no cookies: the cookie jar of the
-                                          login this request belongs to; it must outlive
-                                          the transfer */
-        char *match_id;            /* ws:// only: the requestId the reply must carry (ws.h) */
-};
-
-/* What came back. body is NUL-terminated (an extra byte past len) and is wiped on clear. */
-struct apilogin_http_resp {
-        int transport_error;  /* 0, or -ETIMEDOUT, -ECONNREFUSED, -EMSGSIZE (body over the
-                                 cap), -EPROTO (TLS/protocol), -EIO (other curl failure) */
-        long status;          /* HTTP status, 0 if none */
-        char *body;
-        size_t len;
-        unsigned cookies;     /* cookies in the request's jar after this reply (0 without
-                                 a jar): the Set-Cookie headers curl accepted, and kept */
-        long retry_after;     /* seconds from a Retry-After header, or -1 */
-        const char *url;      /* effective URL (for logs; never holds secrets) */
-        const char *why;      /* for the log, NULL if nothing to say: why the transfer
-                                 failed (libcurl's error text, e.g. "SSL certificate
-                                 problem: certificate has expired") or why a redirect was
-                                 not followed; valid during the done callback only */
-};
-
-void apilogin_http_req_clear(struct apilogin_http_req *req);
-void apilogin_http_resp_clear(struct apilogin_http_resp *resp);
-
+/* The request and response types (struct apilogin_http_req, apilogin_http_resp) are the
+ * drivers' (daemon/providers/driver.h); the transfers are this file's business. */
 /* A new, empty cookie jar: libcurl's cookie engine on a share handle of its own, so that
  * the requests of one login (each on whatever easy handle the pool gives) see the cookies
  * the earlier ones received, matched by domain, path, expiry and Secure exactly as curl

@@ -19,6 +19,7 @@
 #include "lockout.h"
 #include "macro.h"
 #include "names.h"
+#include "provider.h"
 #include "proto.h"
 
 #define COUNT_MAX 1000000u
@@ -76,13 +77,15 @@ void lockout_limits_from_config(const struct apilogin_config *cfg, struct lockou
         }
 }
 
-/* token_login: the API compares the token owner "au" with the name without case.
- * rest_login (PortSIP): user names are case-insensitive (reserved names "any case").
- * login_check, jsonrpc: undocumented; folding can only merge budgets, never split them.
- * ws_auth: the users map is matched exactly and a name not in it is never sent. */
-bool lockout_type_folds_case(enum apilogin_ptype t)
+/* Every type folds case unless its driver matches names exactly (ws_auth: the users map
+ * is matched exactly and a name not in it is never sent). token_login compares the token
+ * owner "au" without case, PortSIP's names are case-insensitive, and where it is
+ * undocumented folding can only merge budgets, never split them. */
+bool lockout_type_folds_case(const struct apilogin_type *t)
 {
-        return t != APILOGIN_PT_WS_AUTH;
+        const struct apilogin_driver *d = apilogin_driver_find(t);
+
+        return !d || !d->names_exact;
 }
 
 char *lockout_key(const char *name, bool fold)

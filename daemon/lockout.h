@@ -65,7 +65,7 @@ enum lockout_verdict {
 void lockout_limits_from_config(const struct apilogin_config *cfg, struct lockout_limits *ret);
 
 /* Whether the provider type matches names without case (so the counters fold case). */
-bool lockout_type_folds_case(enum apilogin_ptype t);
+bool lockout_type_folds_case(const struct apilogin_type *t);
 
 /* The counter key of name: a copy, ASCII-lowercased when fold. NULL on ENOMEM. */
 char *lockout_key(const char *name, bool fold);

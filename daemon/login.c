@@ -357,7 +357,7 @@ static bool run(struct login *l)
                 }
                 if (r == -EINVAL && l->step == 0) {
                         snprintf(l->detail, sizeof(l->detail), "refused by the %s driver",
-                                 apilogin_ptype_name(l->prov[l->pi]->type));
+                                 l->prov[l->pi]->type->name);
                         finish(l, APILOGIN_AUTH_ERR);
                         return false;
                 }

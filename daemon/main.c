@@ -109,7 +109,8 @@ static void usage(FILE *f)
                    "  -f, --foreground   log to stderr too\n"
                    "  -d, --debug        log debug messages\n"
                    "  -h, --help         this text\n"
-                   "  -V, --version      print the version\n",
+                   "  -V, --version      print the version\n"
+                   "      --list-keys    print every config key: section, key, default, doc\n",
                 APILOGIN_CONFIG_PATH);
 }
 
@@ -122,6 +123,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 { "debug", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "list-keys", no_argument, NULL, 'K' },
                 {},
         };
         int c;
@@ -134,6 +136,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 case 'd': o->debug = true; break;
                 case 'h': usage(stdout); return 1;
                 case 'V': printf("apilogind %s\n", PACKAGE_VERSION); return 1;
+                case 'K': apilogin_registry_print_keys(stdout); return 1;
                 default: usage(stderr); return -EINVAL;
                 }
         }
@@ -166,16 +169,9 @@ static int check_provider(const struct apilogin_config *cfg,
 {
         int r;
 
-        if (!apilogin_driver_find(p->type)) {
-                snprintf(err, n, "%s:%d: type: provider type '%s' is not built in this version",
-                         cfg->path, p->line, apilogin_ptype_name(p->type));
-                return -EINVAL;
-        }
         r = check_url(p, cfg->path, "url", p->url, err, n);
         for (size_t i = 0; r == 0 && i < p->fallback_urls.n; i++)
                 r = check_url(p, cfg->path, "fallback_urls", p->fallback_urls.v[i], err, n);
-        if (r == 0 && p->refresh_url)
-                r = check_url(p, cfg->path, "refresh_url", p->refresh_url, err, n);
         return r;
 }
 
@@ -185,7 +181,7 @@ static int load_config(const char *path, struct apilogin_config **ret, char *err
         int r;
 
         err[0] = '\0';
-        r = apilogin_config_load(path, &cfg, err, n);
+        r = apilogin_config_load(path, apilogin_registry_type, &cfg, err, n);
         if (r < 0) {
                 if (!err[0])
                         snprintf(err, n, "%s: %s", path, strerror(-r));

@@ -10,6 +10,7 @@
 #include "dlog.h"
 #include "login.h"
 #include "names.h"
+#include "provider.h"
 #include "query.h"
 #include "reply.h"
 #include "users.h"
@@ -22,14 +23,13 @@ static bool service_allowed(const struct apilogin_config *cfg, const char *servi
         return cfg->services.n == 0 || apilogin_strv_contains(&cfg->services, service);
 }
 
-/* What the user types for a provider of this type (SPEC, "what the user types"). */
-static const char *prompt_for(enum apilogin_ptype t)
+/* What the user types for a provider of this type (SPEC, "what the user types"): its
+ * driver says, else a password. */
+static const char *prompt_for(const struct apilogin_type *t)
 {
-        switch (t) {
-        case APILOGIN_PT_TOKEN_LOGIN: return "Access token: ";
-        case APILOGIN_PT_WS_AUTH: return "PIN: ";
-        default: return "Password: ";
-        }
+        const struct apilogin_driver *d = apilogin_driver_find(t);
+
+        return d && d->prompt ? d->prompt : "Password: ";
 }
 
 /* A non-root caller (a screen locker) learns about its own remote name only: any other

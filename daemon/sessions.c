@@ -110,10 +110,10 @@ static void logout_done(void *userdata, struct apilogin_http_resp *resp)
 
 static int logout_send(struct sessions *s, const struct apilogin_provider_cfg *p,
                        const struct apilogin_driver *drv, const char *user,
-                       const struct apilogin_token *t)
+                       const struct apilogin_token *t, unsigned step)
 {
         struct apilogin_session_creds c = { .url = t->endpoint, .user = user, .token = t->token,
-                                            .refresh = t->refresh };
+                                            .refresh = t->refresh, .step = step };
         struct apilogin_http_req req = { 0 };
         struct bg_logout *b;
         int r;
@@ -139,7 +139,8 @@ static int logout_send(struct sessions *s, const struct apilogin_provider_cfg *p
         return r;
 }
 
-/* Revoke t at its provider, in the background, when the provider's API has a logout. */
+/* Revoke t at its provider, in the background, when the provider's API has a logout (one
+ * request per logout step: OAuth 2.0 revokes the refresh and the access token apart). */
 static void logout_token(struct sessions *s, const char *user, const struct apilogin_token *t)
 {
         const struct apilogin_provider_cfg *p = apilogin_config_provider(s->d->cfg, t->provider);
@@ -150,12 +151,16 @@ static void logout_token(struct sessions *s, const char *user, const struct apil
                 dlog_debug("No logout for %s at provider %s", user, t->provider);
                 return;
         }
-        r = logout_send(s, p, drv, user, t);
-        if (r < 0)
-                dlog_warn("Failed to start the logout of %s at provider %s: %s, ignoring", user,
-                          t->provider, strerror(-r));
-        else
-                dlog_debug("Logout of %s at provider %s started", user, t->provider);
+        for (unsigned step = 0; step < (drv->logout_steps ? drv->logout_steps : 1); step++) {
+                r = logout_send(s, p, drv, user, t, step);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        dlog_warn("Failed to start the logout of %s at provider %s: %s, "
+                                  "ignoring", user, t->provider, strerror(-r));
+                else
+                        dlog_debug("Logout of %s at provider %s started", user, t->provider);
+        }
 }
 
 /* ---- users with sessions --------------------------------------------------------------- */

@@ -40,7 +40,8 @@ if [ ! -f config.h ]; then
 fi
 
 # Every driver is one target of its own (fuzz_provider.c built with FUZZ_TYPE).
-ALL_TARGETS="proto ws http_header conf cache login_check token_login jsonrpc rest_login ws_auth"
+ALL_TARGETS="proto ws http_header conf cache login_check token_login jsonrpc rest_login ws_auth
+        oauth2_password"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 # shellcheck disable=SC2207
@@ -52,14 +53,14 @@ CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
         -Wall -Wno-unused-parameter -Wno-unused-function)
 # shellcheck disable=SC2207
 LIBS=($(pkg-config --libs libcurl libcjson inih) -lcdb)
-# Everything a target may need; ws.c is left out (fuzz_ws.c includes it). The objects are
-# linked directly, not from an archive: provider.c refers to three drivers weakly, and a
-# weak reference does not pull an archive member in.
+# Everything a target may need; ws.c is left out (fuzz_ws.c includes it).
 LIB_SRC="core/proto.c core/secure.c core/conf.c core/url.c core/outcome.c core/duration.c
         core/arena.c core/uidhash.c core/names.c core/cache.c
-        daemon/provider.c daemon/http.c daemon/loop.c daemon/cache_write.c daemon/fsutil.c
+        daemon/http.c daemon/loop.c daemon/cache_write.c daemon/fsutil.c
+        daemon/providers/driver.c daemon/providers/registry.c
         daemon/providers/login_check.c daemon/providers/token_login.c
-        daemon/providers/jsonrpc.c daemon/providers/rest_login.c daemon/providers/ws_auth.c"
+        daemon/providers/jsonrpc.c daemon/providers/rest_login.c daemon/providers/ws_auth.c
+        daemon/providers/oauth2_password.c"
 
 # Two compilers at a time (the CI machine has two cores); stop at the first failure.
 jobs_wait() {
@@ -91,9 +92,9 @@ build() {
         pids=()
         for t in $TARGETS; do
                 case $t in
-                login_check | token_login | jsonrpc | rest_login | ws_auth)
+                login_check | token_login | jsonrpc | rest_login | ws_auth | oauth2_password)
                         src=tests/fuzz/fuzz_provider.c
-                        def=-DFUZZ_TYPE=APILOGIN_PT_$(echo "$t" | tr a-z A-Z) ;;
+                        def=-DFUZZ_DRIVER=apilogin_driver_$t ;;
                 *) src=tests/fuzz/fuzz_$t.c def=-DFUZZ_TARGET ;;
                 esac
                 "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer "$def" "$src" "${objs[@]}" \

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libpam0g-dev libcurl4-openssl-dev libcjson-dev libinih-dev libcdb-dev libkeyutils-dev
 libcrypt-dev
-libsystemd-dev libwslay-dev libmicrohttpd-dev libcmocka-dev
+libsystemd-dev libmicrohttpd-dev libcmocka-dev
 pamtester openssh-server openssh-client sshpass libfaketime faketime
 curl openssl iproute2 tmux util-linux python3 procps login passwd
 clang libclang-rt-dev llvm valgrind strace

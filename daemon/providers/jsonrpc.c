@@ -16,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/provider.h"
+#include "daemon/providers/driver.h"
 #include "macro.h"
 #include "secure.h"
 
@@ -342,7 +342,7 @@ static int jr_logout_request(const struct apilogin_provider_cfg *p,
 }
 
 const struct apilogin_driver apilogin_driver_jsonrpc = {
-        .type = APILOGIN_PT_JSONRPC,
+        .type = { .name = "jsonrpc", .doc = "JSON-RPC 2.0 login.user (UIS/CoMagic call API)" },
         .login_request = jr_login_request,
         .login_reply = jr_login_reply,
         .logout_request = jr_logout_request,

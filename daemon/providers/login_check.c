@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/provider.h"
+#include "daemon/providers/driver.h"
 #include "macro.h"
 #include "secure.h"
 
@@ -53,6 +53,26 @@ static const struct lc_rule {
         { STATUS_4XX, ANY_ERROR, APILOGIN_SERVICE_ERR, APILOGIN_SERVICE_ERR },
         { STATUS_5XX, ANY_BODY, APILOGIN_UNAVAIL, APILOGIN_UNAVAIL },
 };
+
+/* The keys of a [provider] section of type login_check, beside the common ones. */
+struct lc_conf {
+        char *refresh_url; /* our extension: where a refresh token is exchanged; NULL: none */
+};
+
+static const struct apilogin_key lc_keys[] = {
+        { .name = "refresh_url", .parse = apilogin_key_url, .clear = apilogin_key_clear_str,
+          .off = offsetof(struct lc_conf, refresh_url),
+          .doc = "endpoint that exchanges the refresh token for a new token (default: none)" },
+};
+
+static int lc_check(struct apilogin_conf_ctx *ctx, const struct apilogin_provider_cfg *pc)
+{
+        const struct lc_conf *c = pc->conf;
+
+        return c->refresh_url ? apilogin_conf_check_url(ctx, pc, "refresh_url", c->refresh_url,
+                                                        false)
+                              : 0;
+}
 
 static int fail(struct apilogin_result *r, enum apilogin_outcome o, long status, long error,
                 const char *message)
@@ -216,12 +236,13 @@ static int lc_refresh_request(const struct apilogin_provider_cfg *p,
                               struct apilogin_http_req *ret)
 {
         const char *kv[] = { "refresh_token", c->refresh };
+        const struct lc_conf *lc = p->conf;
 
-        if (!p->refresh_url)
+        if (!lc || !lc->refresh_url)
                 return -EOPNOTSUPP;
         if (!c->refresh || !c->refresh[0])
                 return -EINVAL;
-        return json_post(p->refresh_url, kv, 1, ret);
+        return json_post(lc->refresh_url, kv, 1, ret);
 }
 
 /* Same reply as a login (new token pair); a reply without a new refresh_token keeps the
@@ -234,7 +255,10 @@ static int lc_refresh_reply(const struct apilogin_provider_cfg *p,
 }
 
 const struct apilogin_driver apilogin_driver_login_check = {
-        .type = APILOGIN_PT_LOGIN_CHECK,
+        .type = { .name = "login_check",
+                  .doc = "Noventiq (Softline) Checkout authentication API",
+                  .keys = lc_keys, .n_keys = ELEMENTSOF(lc_keys),
+                  .conf_size = sizeof(struct lc_conf), .check = lc_check },
         .login_request = lc_login_request,
         .login_reply = lc_login_reply,
         .logout_request = NULL,

@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/provider.h"
+#include "daemon/providers/driver.h"
 #include "macro.h"
 #include "secure.h"
 
@@ -39,6 +39,29 @@ extern const struct apilogin_driver apilogin_driver_rest_login;
 
 #define RL_400_401 (-1)    /* rule status: 400 or 401 */
 #define RL_4XX (-4)        /* rule status: any 4xx */
+
+#define RL_DOMAIN_MAX 280 /* PortSIP's limit for a tenant domain */
+
+/* The keys of a [provider] section of type rest_login, beside the common ones. */
+struct rl_conf {
+        char *domain; /* the tenant's domain; NULL: the system administrator */
+};
+
+static int rl_parse_domain(struct apilogin_conf_ctx *ctx, const struct apilogin_key *k,
+                           void *obj, const char *v)
+{
+        if (strlen(v) > RL_DOMAIN_MAX)
+                return apilogin_conf_fail(ctx, k->name, "invalid domain '%.80s' (at most %d bytes)",
+                                          v, RL_DOMAIN_MAX);
+        return apilogin_key_word(ctx, k, obj, v);
+}
+
+static const struct apilogin_key rl_keys[] = {
+        { .name = "domain", .parse = rl_parse_domain, .clear = apilogin_key_clear_str,
+          .off = offsetof(struct rl_conf, domain),
+          .doc = "the tenant's domain (omit for the system administrator)" },
+};
+
 static const char RL_SOME[] = "*"; /* rule code: any errors[0].code (compared by address) */
 
 /* The one mapping from (HTTP status, errors[0].code) to an outcome for a login reply,
@@ -407,7 +430,9 @@ static int rl_request(const char *base, const char *path, bool post, cJSON *o,
 /* The tenant domain to send, or NULL (an empty one counts as none: system admin). */
 static const char *rl_domain(const struct apilogin_provider_cfg *p)
 {
-        return p && p->domain && p->domain[0] ? p->domain : NULL;
+        const struct rl_conf *c = p ? p->conf : NULL;
+
+        return c && c->domain && c->domain[0] ? c->domain : NULL;
 }
 
 static int rl_post_login(const struct apilogin_login_in *in, struct apilogin_http_req *ret)
@@ -531,7 +556,9 @@ static int rl_refresh_reply(const struct apilogin_provider_cfg *p,
 }
 
 const struct apilogin_driver apilogin_driver_rest_login = {
-        .type = APILOGIN_PT_REST_LOGIN,
+        .type = { .name = "rest_login", .doc = "PortSIP PBX REST API /login",
+                  .keys = rl_keys, .n_keys = ELEMENTSOF(rl_keys),
+                  .conf_size = sizeof(struct rl_conf) },
         .uses_cookies = true,
         .login_request = rl_login_request,
         .login_reply = rl_login_reply,

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/provider.h"
+#include "daemon/providers/driver.h"
 #include "macro.h"
 #include "secure.h"
 
@@ -30,6 +30,26 @@ enum tl_cond {
 
 /* The one mapping from a Wialon error code to an outcome, section 2.5. Codes not listed
  * are UNAVAIL. */
+
+/* The keys of a [provider] section of type token_login, beside the common ones. */
+struct tl_conf {
+        bool operate_as; /* send the login name as operateAs (a token of another account) */
+};
+
+static const struct apilogin_key tl_keys[] = {
+        { .name = "operate_as", .parse = apilogin_key_bool,
+          .off = offsetof(struct tl_conf, operate_as), .def = "no",
+          .doc = "send the login name as operateAs" },
+};
+
+/* operate_as of provider p (no for a provider without its keys read). */
+static bool tl_operate_as(const struct apilogin_provider_cfg *p)
+{
+        const struct tl_conf *c = p ? p->conf : NULL;
+
+        return c && c->operate_as;
+}
+
 static const struct tl_rule {
         long code;
         enum apilogin_outcome outcome;
@@ -144,7 +164,7 @@ static int tl_error(const struct apilogin_login_in *in, const cJSON *j, long n,
         enum apilogin_outcome o = rule ? rule->outcome : APILOGIN_UNAVAIL;
         char code[32];
 
-        if (rule && rule->cond == TL_IF_OPERATE_AS && in->p && in->p->operate_as)
+        if (rule && rule->cond == TL_IF_OPERATE_AS && tl_operate_as(in->p))
                 o = rule->alt;
         if (rule && rule->cond == TL_IF_REASON_LIMIT && why && strncmp(why, "LIMIT", 5) == 0)
                 o = rule->alt;
@@ -253,7 +273,7 @@ static int tl_login_request(const struct apilogin_login_in *in, struct apilogin_
         if (!o || !cJSON_AddStringToObject(o, "token", in->secret) ||
             !cJSON_AddNumberToObject(o, "fl", 3))
                 return -ENOMEM;
-        if (in->p && in->p->operate_as && !cJSON_AddStringToObject(o, "operateAs", in->user))
+        if (tl_operate_as(in->p) && !cJSON_AddStringToObject(o, "operateAs", in->user))
                 return -ENOMEM;
         json = apilogin_json_print_wipe(o);
         if (!json)
@@ -344,7 +364,10 @@ static int tl_refresh_reply(const struct apilogin_provider_cfg *p,
 }
 
 const struct apilogin_driver apilogin_driver_token_login = {
-        .type = APILOGIN_PT_TOKEN_LOGIN,
+        .type = { .name = "token_login", .doc = "Wialon Remote API token/login",
+                  .keys = tl_keys, .n_keys = ELEMENTSOF(tl_keys),
+                  .conf_size = sizeof(struct tl_conf) },
+        .prompt = "Access token: ",
         .login_request = tl_login_request,
         .login_reply = tl_login_reply,
         .logout_request = tl_logout_request,

@@ -24,8 +24,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/provider.h"
+#include "daemon/providers/driver.h"
 #include "macro.h"
+#include "names.h"
 #include "secure.h"
 
 #define WA_REQUEST_ID "apilogin-auth-1" /* one request per connection: a constant will do */
@@ -56,12 +57,48 @@ static const struct wa_code {
         { 12, APILOGIN_SERVICE_ERR, "credentials missing" },
 };
 
+/* The keys of a [provider] section of type ws_auth, beside the common ones. */
+struct wa_conf {
+        struct apilogin_pair *users; /* local login name -> role (admin or user) */
+        size_t n_users;
+};
+
+static bool wa_role_ok(const char *s)
+{
+        return strcmp(s, "admin") == 0 || strcmp(s, "user") == 0;
+}
+
+static int wa_parse_users(struct apilogin_conf_ctx *ctx, const struct apilogin_key *k,
+                          void *obj, const char *v)
+{
+        struct wa_conf *c = obj;
+
+        return apilogin_conf_parse_pairs(ctx, k, v, apilogin_name_valid, wa_role_ok, &c->users,
+                                         &c->n_users);
+}
+
+static void wa_clear_users(const struct apilogin_key *k, void *obj)
+{
+        struct wa_conf *c = obj;
+
+        apilogin_pairs_free(c->users, c->n_users);
+        *c = (struct wa_conf){ 0 };
+}
+
+static const struct apilogin_key wa_keys[] = {
+        { .name = "users", .parse = wa_parse_users, .clear = wa_clear_users, .required = true,
+          .append = true, .what = "NAME:ROLE with role admin or user",
+          .doc = "local login name to the role it must obtain, NAME:ROLE, ..." },
+};
+
 /* The role users = gives name ("admin" or "user"), NULL if the name is not in the map. */
 static const char *wa_role(const struct apilogin_provider_cfg *p, const char *name)
 {
-        for (size_t i = 0; p && name && i < p->n_users; i++)
-                if (p->users[i].key && strcmp(p->users[i].key, name) == 0)
-                        return p->users[i].value;
+        const struct wa_conf *c = p ? p->conf : NULL;
+
+        for (size_t i = 0; c && name && i < c->n_users; i++)
+                if (c->users[i].key && strcmp(c->users[i].key, name) == 0)
+                        return c->users[i].value;
         return NULL;
 }
 
@@ -279,7 +316,12 @@ static int wa_refresh_reply(const struct apilogin_provider_cfg *p,
 }
 
 const struct apilogin_driver apilogin_driver_ws_auth = {
-        .type = APILOGIN_PT_WS_AUTH,
+        .type = { .name = "ws_auth",
+                  .doc = "TrueConf Room control API auth over WebSocket, with a PIN",
+                  .keys = wa_keys, .n_keys = ELEMENTSOF(wa_keys),
+                  .conf_size = sizeof(struct wa_conf), .ws = true },
+        .prompt = "PIN: ",
+        .names_exact = true,
         .extra_lifetime_s = WA_HTTP_LIFETIME,
         .renew_how = "token authorization on a new connection for a fresh tokenForHttpServer "
                      "(no PIN kept)",

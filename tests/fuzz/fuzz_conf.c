@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "daemon/providers/registry.h"
 #include "fuzz_tmpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         path = fuzz_tmpfile("conf", data, size);
         err[0] = '\0';
-        r = apilogin_config_load(path, &cfg, err, sizeof(err));
+        r = apilogin_config_load(path, apilogin_registry_type, &cfg, err, sizeof(err));
         if (r < 0) {
                 if (cfg || !memchr(err, '\0', sizeof(err)))
                         abort();
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const struct apilogin_provider_cfg *p =
                         apilogin_config_provider(cfg, cfg->providers.v[i]);
 
-                if (!p || !apilogin_ptype_name(p->type) || !p->name)
+                if (!p || !p->type || !p->type->name || !p->name)
                         abort();
         }
         cfg = apilogin_config_free(cfg);

@@ -1,8 +1,9 @@
 /* fuzz_provider.c: libFuzzer target for one login API driver's reply parsers
  * (the files under daemon/providers/): login_reply for every step, and refresh_reply where the API has
- * one. Built once per driver with -DFUZZ_TYPE=APILOGIN_PT_... (scripts/fuzz.sh), so each
- * driver gets its own corpus: fuzz_login_check, fuzz_token_login, fuzz_jsonrpc,
- * fuzz_rest_login, fuzz_ws_auth.
+ * one. Built once per driver with -DFUZZ_DRIVER=apilogin_driver_... (scripts/fuzz.sh), so
+ * each driver gets its own corpus: fuzz_login_check, fuzz_token_login, fuzz_jsonrpc,
+ * fuzz_rest_login, fuzz_ws_auth, fuzz_oauth2_password. The driver's own keys are set
+ * through its key table, from the candidates below that it has.
  *
  * Input: byte 0 = HTTP status (an index into a table of the statuses the APIs use),
  * byte 1 = flags (bits 0-1 step, bit 2 refresh reply instead of login, bit 3 unused, bit 4
@@ -20,17 +21,42 @@
 #include <cjson/cJSON.h>
 
 #include "daemon/provider.h"
+#include "macro.h"
 
-#ifndef FUZZ_TYPE
-#error "build with -DFUZZ_TYPE=APILOGIN_PT_..."
+#ifndef FUZZ_DRIVER
+#error "build with -DFUZZ_DRIVER=apilogin_driver_..."
 #endif
 
-static struct apilogin_pair users_map[] = { { (char *)"kiosk", (char *)"user" },
-                                            { (char *)"Admin", (char *)"admin" } };
 static struct apilogin_provider_cfg cfg = {
-        .name = (char *)"fuzz", .type = FUZZ_TYPE, .url = (char *)"https://api.example.com/v1/login",
-        .domain = (char *)"tenant.example.com", .users = users_map, .n_users = 2,
+        .name = (char *)"fuzz", .type = &FUZZ_DRIVER.type,
+        .url = (char *)"https://api.example.com/v1/login",
 };
+
+/* The keys of any driver, with fuzzing values; each driver takes those it has. */
+static const char *const candidates[] = {
+        "domain", "tenant.example.com", "users", "kiosk:user, Admin:admin",
+        "refresh_url", "https://api.example.com/v1/refresh", "client_id", "fuzz-client",
+        "scope", "openid profile", "revocation_url", "https://api.example.com/v1/revoke",
+};
+
+static void conf_init(void)
+{
+        const char *kv[ELEMENTSOF(candidates) + 1] = { 0 };
+        const struct apilogin_type *t = &FUZZ_DRIVER.type;
+        size_t n = 0;
+        char err[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i += 2)
+                for (size_t k = 0; k < t->n_keys; k++)
+                        if (strcmp(t->keys[k].name, candidates[i]) == 0) {
+                                kv[n++] = candidates[i];
+                                kv[n++] = candidates[i + 1];
+                        }
+        if (apilogin_type_conf_new(t, kv, &cfg.conf, err, sizeof(err)) < 0) {
+                fprintf(stderr, "fuzz_provider: %s\n", err);
+                abort();
+        }
+}
 
 static const long statuses[] = { 200, 201, 204, 400, 401, 403, 404, 409, 422, 429, 500, 502,
                                  503, 101, 0, 302 };
@@ -95,7 +121,7 @@ static void check_result(const struct apilogin_result *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        const struct apilogin_driver *d = apilogin_driver_find(FUZZ_TYPE);
+        const struct apilogin_driver *d = &FUZZ_DRIVER;
         struct apilogin_login_in in = { .p = &cfg, .url = cfg.url, .secret = "s3cret-PIN-0000" };
         struct apilogin_session_creds creds = {
                 .url = cfg.url, .user = "kiosk", .token = "tok-0123456789abcdef",
@@ -106,6 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *id = NULL;
         uint8_t flags;
         int r;
+
+        if (!cfg.conf && d->type.conf_size)
+                conf_init();
 
         if (!d || size < 2 || size > 256 * 1024)
                 return 0;

@@ -66,10 +66,26 @@ static const struct acct_field ws_fields[] = {
         { NULL, AF_STR, 0, false },
 };
 
+static const struct acct_field o2_fields[] = {
+        F(struct acct_o2, username, AF_STR, true),
+        F(struct acct_o2, password, AF_STR, true),
+        F(struct acct_o2, disabled, AF_BOOL, false),
+        F(struct acct_o2, rate_limited, AF_BOOL, false),
+        F(struct acct_o2, unavailable, AF_BOOL, false),
+        { NULL, AF_STR, 0, false },
+};
+
+static const struct acct_field o2_client_fields[] = {
+        F(struct o2_client, client_id, AF_STR, true),
+        F(struct o2_client, client_secret, AF_STR, true),
+        { NULL, AF_STR, 0, false },
+};
+
 static const char *const top_keys[] = {
         "token_ttl", "refresh_ttl", "session_idle", "ws_http_token_ttl", "login_check",
         "token_login",
-        "jsonrpc", "rest_login", "ws_auth", "faults", NULL,
+        "jsonrpc", "rest_login", "ws_auth", "faults", "oauth2_password", "oauth2_client",
+        "oauth2_token_ttl", NULL,
 };
 
 /* Reads the whole file into a NUL-terminated buffer (caller frees). */
@@ -184,7 +200,8 @@ static int build_indexes(void)
         if (strmap_init(&a->lc_map, (size_t)a->nlc) < 0 ||
             strmap_init(&a->tl_map, (size_t)a->ntl) < 0 ||
             strmap_init(&a->jr_map, (size_t)a->njr) < 0 ||
-            strmap_init(&a->rl_map, (size_t)a->nrl) < 0)
+            strmap_init(&a->rl_map, (size_t)a->nrl) < 0 ||
+            strmap_init(&a->o2_map, (size_t)a->no2) < 0)
                 return -ENOMEM;
         for (i = 0; r == 0 && i < a->nlc; i++)
                 r = index_add(&a->lc_map, a->lc[i].username, i, "login_check");
@@ -195,6 +212,8 @@ static int build_indexes(void)
                 }
                 r = index_add(&a->tl_map, a->tl[i].token, i, "token_login");
         }
+        for (i = 0; r == 0 && i < a->no2; i++)
+                r = index_add(&a->o2_map, a->o2[i].username, i, "oauth2_password");
         for (i = 0; r == 0 && i < a->njr; i++)
                 r = index_add(&a->jr_map, a->jr[i].login, i, "jsonrpc");
         for (i = 0; r == 0 && i < a->nrl; i++) {
@@ -213,6 +232,15 @@ static int parse_ws(const cJSON *root)
         if (!ws)
                 return 0;
         return acct_parse_entry(ws, ws_fields, &accounts.ws, "ws_auth");
+}
+
+static int parse_o2_client(const cJSON *root)
+{
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "oauth2_client");
+
+        if (!c)
+                return 0;
+        return acct_parse_entry(c, o2_client_fields, &accounts.o2_client, "oauth2_client");
 }
 
 static int parse_root(const cJSON *root)
@@ -237,6 +265,10 @@ static int parse_root(const cJSON *root)
                                     (void **)&a->jr, &a->njr)) < 0 ||
             (r = acct_parse_section(root, "rest_login", rl_fields, sizeof(*a->rl),
                                     (void **)&a->rl, &a->nrl)) < 0 ||
+            (r = acct_parse_section(root, "oauth2_password", o2_fields, sizeof(*a->o2),
+                                    (void **)&a->o2, &a->no2)) < 0 ||
+            (r = parse_secs(root, "oauth2_token_ttl", a->token_ttl, &a->o2_token_ttl)) < 0 ||
+            (r = parse_o2_client(root)) < 0 ||
             (r = parse_ws(root)) < 0 || (r = parse_faults(root)) < 0)
                 return r;
         return build_indexes();
@@ -277,6 +309,10 @@ void accounts_free(void)
         acct_free_section(a->tl, a->ntl, tl_fields, sizeof(*a->tl));
         acct_free_section(a->jr, a->njr, jr_fields, sizeof(*a->jr));
         acct_free_section(a->rl, a->nrl, rl_fields, sizeof(*a->rl));
+        acct_free_section(a->o2, a->no2, o2_fields, sizeof(*a->o2));
+        free(a->o2_client.client_id);
+        free(a->o2_client.client_secret);
+        strmap_free(&a->o2_map);
         free(a->ws.user_password);
         free(a->ws.admin_password);
         strmap_free(&a->lc_map);
@@ -294,6 +330,11 @@ int acct_lc_find(const char *username)
 int acct_tl_find(const char *token)
 {
         return strmap_find(&accounts.tl_map, token);
+}
+
+int acct_o2_find(const char *username)
+{
+        return strmap_find(&accounts.o2_map, username);
 }
 
 int acct_jr_find(const char *login)

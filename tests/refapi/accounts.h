@@ -41,6 +41,15 @@ struct acct_ws {                        /* "ws_auth" (TrueConf) */
         bool locked, unsecured;
 };
 
+struct acct_o2 {                       /* "oauth2_password" users */
+        char *username, *password;
+        bool disabled, rate_limited, unavailable;
+};
+
+struct o2_client {                      /* "oauth2_client": the one client refapi knows */
+        char *client_id, *client_secret;
+};
+
 struct strmap {
         size_t mask;                    /* table size - 1 (power of two) */
         char **keys;                    /* owned copies, NULL = empty slot */
@@ -61,7 +70,11 @@ struct accounts {
         struct acct_rl *rl;
         int nrl;
         struct acct_ws ws;
-        struct strmap lc_map, tl_map, jr_map, rl_map;
+        struct acct_o2 *o2;
+        int no2;
+        struct o2_client o2_client;
+        long o2_token_ttl;              /* OAuth 2.0 access token lifetime, s (token_ttl) */
+        struct strmap lc_map, tl_map, jr_map, rl_map, o2_map;
 };
 
 /* The loaded accounts.  Written only by accounts_load(), before any thread starts. */
@@ -77,6 +90,7 @@ void accounts_free(void);
 int acct_lc_find(const char *username);
 int acct_tl_find(const char *token);
 int acct_jr_find(const char *login);
+int acct_o2_find(const char *username);
 /* domain may be NULL; an account without a domain matches only an empty domain. */
 int acct_rl_find(const char *username, const char *domain);
 

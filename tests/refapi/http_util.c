@@ -117,7 +117,7 @@ static int hexval(int c)
 }
 
 /* Decodes n bytes of application/x-www-form-urlencoded text into a new string. */
-static char *url_decode(const char *s, size_t n)
+char *url_decode(const char *s, size_t n)
 {
         char *out = malloc(n + 1), *o = out;
         size_t i;

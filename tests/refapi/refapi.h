@@ -70,6 +70,8 @@ bool rq_is_post(const struct rq *rq);
 bool ctype_is(const char *ctype, const char *want);
 /* Parses the body as JSON; NULL if missing or invalid.  Caller deletes. */
 struct cJSON *rq_parse_json(const struct rq *rq);
+/* n bytes of x-www-form-urlencoded text, decoded into a new string; caller frees. */
+char *url_decode(const char *s, size_t n);
 /* Decoded value of field name in an x-www-form-urlencoded body; caller frees. */
 char *form_get(const char *body, size_t len, const char *name);
 /* The token of "<header>: Bearer <token>", or NULL. */
@@ -96,6 +98,8 @@ void api_rest_refresh(struct rq *rq);
 void api_rest_logout(struct rq *rq);
 void api_ws_auth(struct rq *rq);
 void api_ws_http_frames(struct rq *rq);
+void api_oauth2_token(struct rq *rq);
+void api_oauth2_revoke(struct rq *rq);
 void ctl_stats(struct rq *rq);
 void ctl_fault(struct rq *rq);
 void ctl_reset(struct rq *rq);

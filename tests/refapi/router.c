@@ -31,6 +31,8 @@ static const struct route routes[] = {
         { "/", api_ws_auth, M_GET, false, true },
         { "/ws", api_ws_auth, M_GET, false, true },
         { "/frames/", api_ws_http_frames, M_GET, false, false },
+        { "/oauth2/token", api_oauth2_token, M_POST, false, false },
+        { "/oauth2/revoke", api_oauth2_revoke, M_POST, false, false },
         { "/_stats", ctl_stats, M_GET, true, false },
         { "/_fault", ctl_fault, M_GET | M_POST, true, false },
         { "/_reset", ctl_reset, M_POST, true, false },
@@ -154,12 +156,26 @@ static enum MHD_Result dispatch(struct rq *rq)
         return send_reply(rq);
 }
 
+/* A request in absolute form ("POST http://host/path"), as a client sends it to a proxy:
+ * refapi acts as that proxy for its own paths, and counts it (the proxy key's test). */
+static const char *proxied_path(const char *url)
+{
+        const char *p;
+
+        if (strncmp(url, "http://", 7) != 0)
+                return url;
+        stat_inc(ST_proxied);
+        p = strchr(url + 7, '/');
+        return p ? p : "/";
+}
+
 static struct rq *rq_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
         struct rq *rq = calloc(1, sizeof(*rq));
 
         if (!rq)
                 return NULL;
+        url = proxied_path(url);
         rq->conn = conn;
         rq->method = method;
         rq->path = strdup(url);

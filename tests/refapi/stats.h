@@ -31,7 +31,14 @@
         X(ws_auth) X(ws_auth_ok) X(ws_auth_fail) \
         X(ws_get_token_http) X(ws_get_token_http_ok) X(ws_get_token_http_fail) \
         X(ws_auth_token_ok) X(ws_http_token_issued) X(ws_http_check_ok) X(ws_http_check_fail) \
-        X(ws_clear_tokens) X(ws_other)
+        X(ws_clear_tokens) X(ws_other) \
+        X(proxied) \
+        X(oauth2_token) X(oauth2_token_ok) X(oauth2_token_fail) \
+        X(oauth2_password_grant) X(oauth2_refresh_grant) X(oauth2_refresh_ok) \
+        X(oauth2_form) X(oauth2_basic_ok) X(oauth2_basic_bad) X(oauth2_query_args) \
+        X(oauth2_scope) X(oauth2_rate_limited) X(oauth2_unavailable) \
+        X(oauth2_revoke) X(oauth2_revoke_access) X(oauth2_revoke_refresh) \
+        X(oauth2_revoke_unknown)
 
 enum stat_id {
 #define STAT_ENUM(n) ST_##n,

@@ -28,6 +28,8 @@ enum store_kind {
         SK_WS_TOKEN,                    /* TrueConf "1*" token, aux = privileges */
         SK_WS_HTTP,                     /* TrueConf tokenForHttpServer "4*", peer = its 1* token
                                            ("" after a password auth: none yet), aux = privileges */
+        SK_O2_ACCESS,                   /* OAuth 2.0 access token, peer = its refresh token */
+        SK_O2_REFRESH,                  /* OAuth 2.0 refresh token (single use: rotated) */
 };
 
 struct store_rec {

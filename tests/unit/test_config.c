@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "daemon/providers/registry.h"
 #include "duration.h"
 
 #ifndef TEST_DATADIR
@@ -25,6 +26,12 @@
 
 static char tmp_path[256];
 static char err[1024];
+
+/* The parser with the registry's types, as the daemon and apiloginctl run it. */
+static int load_file(const char *path, struct apilogin_config **ret, char *e, size_t n)
+{
+        return apilogin_config_load(path, apilogin_registry_type, ret, e, n);
+}
 
 /* Write text to a fresh temp file; its name is left in tmp_path. */
 static const char *write_tmp(const char *text)
@@ -60,7 +67,7 @@ static int load_text(const char *text)
 
         memset(err, 'x', sizeof(err) - 1);
         err[sizeof(err) - 1] = '\0';
-        r = apilogin_config_load(write_tmp(text), &cfg, err, sizeof(err));
+        r = load_file(write_tmp(text), &cfg, err, sizeof(err));
         if (r < 0)
                 assert_null(cfg);
         else
@@ -73,7 +80,7 @@ static int load_text(const char *text)
 static struct apilogin_config *load_ok(const char *text)
 {
         struct apilogin_config *cfg = NULL;
-        int r = apilogin_config_load(write_tmp(text), &cfg, err, sizeof(err));
+        int r = load_file(write_tmp(text), &cfg, err, sizeof(err));
 
         if (r < 0)
                 print_error("unexpected error: %s\n", err);
@@ -91,7 +98,7 @@ static void test_full(void **state)
         struct apilogin_config *cfg = NULL;
         const struct apilogin_provider_cfg *p;
 
-        assert_int_equal(apilogin_config_load(TEST_DATADIR "/conf_full.conf", &cfg, err, sizeof(err)), 0);
+        assert_int_equal(load_file(TEST_DATADIR "/conf_full.conf", &cfg, err, sizeof(err)), 0);
         assert_string_equal(cfg->path, TEST_DATADIR "/conf_full.conf");
         assert_int_equal(cfg->providers.n, 3);
         assert_string_equal(cfg->providers.v[0], "fleet");
@@ -130,60 +137,48 @@ static void test_full(void **state)
 
         p = apilogin_config_provider(cfg, "fleet");
         assert_non_null(p);
-        assert_int_equal(p->type, APILOGIN_PT_LOGIN_CHECK);
+        assert_ptr_equal(p->type, &apilogin_driver_login_check.type);
+        assert_non_null(p->conf); /* refresh_url: test_driver_keys */
         assert_int_equal(p->line, 24);
         assert_string_equal(p->url, "https://id.example.com/v1/login_check");
         assert_int_equal(p->fallback_urls.n, 2);
         assert_string_equal(p->fallback_urls.v[1], "https://id3.example.com/v1/login_check");
-        assert_string_equal(p->refresh_url, "https://id.example.com/v1/token/refresh");
         assert_string_equal(p->ca_file, "/etc/ssl/certs/ca-certificates.crt");
         assert_false(p->insecure_http);
         assert_int_equal(p->renew, APILOGIN_RENEW_RELOGIN);
 
         p = apilogin_config_provider(cfg, "gps");
-        assert_int_equal(p->type, APILOGIN_PT_TOKEN_LOGIN);
-        assert_true(p->operate_as);
+        assert_string_equal(p->type->name, "token_login");
         assert_int_equal(p->renew, APILOGIN_RENEW_DEFAULT);
         assert_null(p->ca_file);
         assert_int_equal(p->fallback_urls.n, 0);
 
         p = apilogin_config_provider(cfg, "calls");
-        assert_int_equal(p->type, APILOGIN_PT_JSONRPC);
+        assert_string_equal(p->type->name, "jsonrpc");
+        assert_null(p->conf); /* no keys of its own */
         assert_true(p->insecure_http);
         assert_int_equal(p->renew, APILOGIN_RENEW_NONE);
 
         p = apilogin_config_provider(cfg, "pbx");
-        assert_int_equal(p->type, APILOGIN_PT_REST_LOGIN);
-        assert_string_equal(p->domain, "tenant.example.com");
+        assert_string_equal(p->type->name, "rest_login");
+        assert_null(p->proxy);
 
         p = apilogin_config_provider(cfg, "room");
-        assert_int_equal(p->type, APILOGIN_PT_WS_AUTH);
-        assert_int_equal(p->n_users, 2);
-        assert_string_equal(p->users[0].key, "kiosk");
-        assert_string_equal(p->users[0].value, "user");
-        assert_string_equal(p->users[1].key, "kioskadmin");
-        assert_string_equal(p->users[1].value, "admin");
+        assert_string_equal(p->type->name, "ws_auth");
+        assert_non_null(p->conf);
 
         assert_null(apilogin_config_provider(cfg, "nope"));
         apilogin_config_free(cfg);
 }
 
-/* One warning per key whose feature is not built yet, in file order, naming the line. */
-static void test_full_warnings(void **state)
+/* renew is implemented (daemon/refresh.c): no key is accepted with a "not implemented"
+ * warning any more. */
+static void test_full_no_warnings(void **state)
 {
-        static const char *const expect[] = {
-                "30: renew", "41: renew",
-        };
         struct apilogin_config *cfg = NULL;
-        char want[512];
 
-        assert_int_equal(apilogin_config_load(TEST_DATADIR "/conf_full.conf", &cfg, err, sizeof(err)), 0);
-        assert_int_equal(cfg->warnings.n, sizeof(expect) / sizeof(expect[0]));
-        for (size_t i = 0; i < cfg->warnings.n; i++) {
-                (void)snprintf(want, sizeof(want), "%s:%s: accepted, but not implemented yet; ignored",
-                               TEST_DATADIR "/conf_full.conf", expect[i]);
-                assert_string_equal(cfg->warnings.v[i], want);
-        }
+        assert_int_equal(load_file(TEST_DATADIR "/conf_full.conf", &cfg, err, sizeof(err)), 0);
+        assert_int_equal(cfg->warnings.n, 0);
         apilogin_config_free(cfg);
 }
 
@@ -192,7 +187,7 @@ static void test_defaults(void **state)
         struct apilogin_config *cfg = NULL;
         const struct apilogin_provider_cfg *p;
 
-        assert_int_equal(apilogin_config_load(TEST_DATADIR "/conf_minimal.conf", &cfg, err, sizeof(err)), 0);
+        assert_int_equal(load_file(TEST_DATADIR "/conf_minimal.conf", &cfg, err, sizeof(err)), 0);
         assert_int_equal(cfg->providers.n, 2); /* every section, in file order */
         assert_string_equal(cfg->providers.v[0], "second");
         assert_string_equal(cfg->providers.v[1], "first");
@@ -222,11 +217,10 @@ static void test_defaults(void **state)
         p = apilogin_config_provider(cfg, "first");
         assert_non_null(p);
         assert_false(p->insecure_http);
-        assert_false(p->operate_as);
-        assert_null(p->refresh_url);
-        assert_null(p->domain);
+        assert_null(p->proxy);
+        assert_null(p->ca_file);
         assert_int_equal(p->renew, APILOGIN_RENEW_DEFAULT);
-        assert_int_equal(p->n_users, 0);
+        assert_false(p->offline_login_set);
         apilogin_config_free(cfg);
 }
 
@@ -235,7 +229,7 @@ static void test_defaults(void **state)
 static void test_shipped_example(void **state)
 {
         struct apilogin_config *cfg = NULL;
-        int r = apilogin_config_load(TEST_DATADIR "/../../etc/apilogin.conf", &cfg, err, sizeof(err));
+        int r = load_file(TEST_DATADIR "/../../etc/apilogin.conf", &cfg, err, sizeof(err));
 
         if (r < 0)
                 print_error("%s\n", err);
@@ -245,7 +239,7 @@ static void test_shipped_example(void **state)
         assert_int_equal(cfg->first_login_from.n, 0);
         apilogin_config_free(cfg);
         cfg = NULL;
-        r = apilogin_config_load(TEST_DATADIR "/../../etc/apilogin.conf.example", &cfg, err, sizeof(err));
+        r = load_file(TEST_DATADIR "/../../etc/apilogin.conf.example", &cfg, err, sizeof(err));
         if (r < 0)
                 print_error("%s\n", err);
         assert_int_equal(r, 0);
@@ -319,6 +313,23 @@ static void test_loopback_urls(void **state)
                                    "users = kiosk:user\n"), 0);
         assert_int_equal(load_text("[provider p]\ntype = ws_auth\nurl = ws://localhost:8765\n"
                                    "users = kiosk:user\n"), 0);
+}
+
+/* The keys every provider has, whatever its type: renew and proxy included. */
+static void test_common_keys(void **state)
+{
+        struct apilogin_config *cfg = load_ok(
+                "[provider t]\ntype = token_login\nurl = https://a.example/\nrenew = relogin\n"
+                "proxy = http://proxy.example:3128\n"
+                "[provider o]\nrenew = none\ntype = oauth2_password\nclient_id = c\n"
+                "url = https://id.example/token\nproxy = https://[::1]:8443/\n");
+
+        assert_int_equal(cfg->prov[0].renew, APILOGIN_RENEW_RELOGIN);
+        assert_string_equal(cfg->prov[0].proxy, "http://proxy.example:3128");
+        assert_int_equal(cfg->prov[1].renew, APILOGIN_RENEW_NONE);
+        assert_string_equal(cfg->prov[1].proxy, "https://[::1]:8443/");
+        assert_string_equal(cfg->prov[1].type->name, "oauth2_password");
+        apilogin_config_free(cfg);
 }
 
 static void test_lockout_off(void **state)
@@ -455,8 +466,22 @@ static const struct bad bad_configs[] = {
         { PROV_OK "operate_as = yes\n", 4, "operate_as", "not used by type login_check" },
         { "[provider p]\ndomain = t.example\ntype = jsonrpc\nurl = https://a.example/\n", 2, "domain",
           "not used by type jsonrpc" },
-        { "[provider p]\ntype = token_login\nurl = https://a.example/\nrenew = relogin\n", 4, "renew",
-          "not used by type token_login" },
+        { "[provider p]\ntype = oauth2_password\nurl = https://a.example/t\nclient_id = c\nclient_sercet_file = /x\n",
+          5, "client_sercet_file", "unknown key in [provider p] (type oauth2_password)" },
+        { "[provider p]\nclient_id = c\ntype = oauth2_password\nurl = https://a.example/t\nscope =\n",
+          5, "scope", "empty value" },
+        { "[provider p]\ntype = oauth2_password\nurl = https://a.example/t\n", 1, "client_id",
+          "missing in [provider p]" },
+        { "[provider p]\ntype = oauth2_password\nurl = https://a.example/t\nclient_id = c\n"
+          "revocation_url = http://a.example/r\n", 5, "revocation_url", "plain http://" },
+        { "[provider p]\ntype = oauth2_password\nurl = https://a.example/t\nclient_id = c\n"
+          "client_secret_file = secret\n", 5, "client_secret_file", "not an absolute path" },
+        { PROV_OK "proxy = socks5://127.0.0.1:1080\n", 4, "proxy", "invalid proxy" },
+        { PROV_OK "proxy = 127.0.0.1:3128\n", 4, "proxy", "invalid proxy" },
+        { PROV_OK "proxy = http://p.example:3128\nproxy = http://q.example:3128\n", 5, "proxy",
+          "duplicate key" },
+        { PROV_OK "refresh_url = https://a.example/r\nrefresh_url = https://a.example/s\n", 5,
+          "refresh_url", "duplicate key in [provider p] (first given on line 4)" },
         { "[provider p]\ntype = rest_login\nurl = https://a.example/\nrefresh_url = https://a.example/r\n", 4,
           "refresh_url", "not used by type rest_login" },
         { PROV_OK "users = a:user\n", 4, "users", "not used by type login_check" },
@@ -512,11 +537,11 @@ static void test_error_fixtures(void **state)
 {
         struct apilogin_config *cfg = NULL;
 
-        assert_int_equal(apilogin_config_load(TEST_DATADIR "/conf_err_http.conf", &cfg, err, sizeof(err)),
+        assert_int_equal(load_file(TEST_DATADIR "/conf_err_http.conf", &cfg, err, sizeof(err)),
                          -EINVAL);
         assert_null(cfg);
         assert_non_null(strstr(err, "/conf_err_http.conf:5: url: "));
-        assert_int_equal(apilogin_config_load(TEST_DATADIR "/conf_err_unknown_key.conf", &cfg, err,
+        assert_int_equal(load_file(TEST_DATADIR "/conf_err_unknown_key.conf", &cfg, err,
                                               sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "/conf_err_unknown_key.conf:4: timout: unknown key"));
 }
@@ -537,6 +562,17 @@ static void test_long_line(void **state)
         memset(text + n, 'c', 5000);
         (void)snprintf(text + n + 5000, sizeof(text) - n - 5000, "\n%s", PROV_OK);
         assert_int_equal(load_text(text), 0);
+}
+
+/* name is (or is not) in the users map of ws_auth provider pc: its driver builds a request
+ * for it (or answers -ENOENT, "not this provider's"). */
+static void check_ws_user(const struct apilogin_provider_cfg *pc, const char *name, bool in)
+{
+        struct apilogin_login_in li = { .p = pc, .url = pc->url, .user = name, .secret = "1234" };
+        struct apilogin_http_req req = { 0 };
+
+        assert_int_equal(apilogin_driver_ws_auth.login_request(&li, &req), in ? 0 : -ENOENT);
+        apilogin_http_req_clear(&req);
 }
 
 /* Lists longer than inih's 200-byte line: the same key on several lines, each adding to
@@ -586,10 +622,9 @@ static void test_long_lists(void **state)
         }
         pc = apilogin_config_provider(cfg, "room");
         assert_non_null(pc);
-        assert_int_equal(pc->n_users, 32);
-        assert_string_equal(pc->users[0].key, "kiosk00");
-        assert_string_equal(pc->users[31].key, "kiosk31");
-        assert_string_equal(pc->users[31].value, "admin");
+        check_ws_user(pc, "kiosk00", true);
+        check_ws_user(pc, "kiosk31", true);
+        check_ws_user(pc, "kiosk32", false);
         pc = apilogin_config_provider(cfg, "p");
         assert_non_null(pc);
         assert_int_equal(pc->fallback_urls.n, 12);
@@ -627,7 +662,7 @@ static void test_nul_byte(void **state)
         assert_non_null(f);
         assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
         assert_int_equal(fclose(f), 0);
-        assert_int_equal(apilogin_config_load(tmp_path, &cfg, err, sizeof(err)), -EINVAL);
+        assert_int_equal(load_file(tmp_path, &cfg, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, ":2: NUL byte"));
 }
 
@@ -636,24 +671,24 @@ static void test_file_errors(void **state)
         struct apilogin_config *cfg = NULL;
         char want[300];
 
-        assert_int_equal(apilogin_config_load("/nonexistent/apilogin.conf", &cfg, err, sizeof(err)), -ENOENT);
+        assert_int_equal(load_file("/nonexistent/apilogin.conf", &cfg, err, sizeof(err)), -ENOENT);
         assert_null(cfg);
         assert_string_equal(err, "/nonexistent/apilogin.conf: cannot open: No such file or directory");
-        assert_int_equal(apilogin_config_load(TEST_DATADIR, &cfg, err, sizeof(err)), -EISDIR);
-        assert_int_equal(apilogin_config_load("/dev/null", &cfg, err, sizeof(err)), -EINVAL);
+        assert_int_equal(load_file(TEST_DATADIR, &cfg, err, sizeof(err)), -EISDIR);
+        assert_int_equal(load_file("/dev/null", &cfg, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, "/dev/null: not a regular file");
 
         /* small or no error buffer */
-        assert_int_equal(apilogin_config_load("/nonexistent", &cfg, err, 8), -ENOENT);
+        assert_int_equal(load_file("/nonexistent", &cfg, err, 8), -ENOENT);
         assert_string_equal(err, "/nonexi");
-        assert_int_equal(apilogin_config_load("/nonexistent", &cfg, NULL, 0), -ENOENT);
-        assert_int_equal(apilogin_config_load(NULL, &cfg, err, sizeof(err)), -EINVAL);
+        assert_int_equal(load_file("/nonexistent", &cfg, NULL, 0), -ENOENT);
+        assert_int_equal(load_file(NULL, &cfg, err, sizeof(err)), -EINVAL);
 
         if (geteuid() == 0) /* root reads anything */
                 return;
         write_tmp(PROV_OK);
         assert_int_equal(chmod(tmp_path, 0), 0);
-        assert_int_equal(apilogin_config_load(tmp_path, &cfg, err, sizeof(err)), -EACCES);
+        assert_int_equal(load_file(tmp_path, &cfg, err, sizeof(err)), -EACCES);
         (void)snprintf(want, sizeof(want), "%s: cannot open: Permission denied", tmp_path);
         assert_string_equal(err, want);
 }
@@ -662,12 +697,6 @@ static void test_helpers(void **state)
 {
         struct apilogin_strv v = { 0 };
 
-        assert_string_equal(apilogin_ptype_name(APILOGIN_PT_WS_AUTH), "ws_auth");
-        assert_string_equal(apilogin_ptype_name(_APILOGIN_PT_MAX), "invalid");
-        for (int t = 0; t < _APILOGIN_PT_MAX; t++)
-                assert_int_equal(apilogin_ptype_from_name(apilogin_ptype_name(t)), t);
-        assert_int_equal(apilogin_ptype_from_name("LOGIN_CHECK"), -EINVAL);
-        assert_int_equal(apilogin_ptype_from_name(NULL), -EINVAL);
         assert_false(apilogin_strv_contains(&v, "x"));
         assert_false(apilogin_strv_contains(NULL, "x"));
         assert_null(apilogin_config_free(NULL));
@@ -744,13 +773,14 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full),
-                cmocka_unit_test(test_full_warnings),
+                cmocka_unit_test(test_full_no_warnings),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_shipped_example),
                 cmocka_unit_test_teardown(test_no_provider, teardown_tmp),
                 cmocka_unit_test_teardown(test_comments_and_layout, teardown_tmp),
                 cmocka_unit_test_teardown(test_unlisted_provider, teardown_tmp),
                 cmocka_unit_test_teardown(test_loopback_urls, teardown_tmp),
+                cmocka_unit_test_teardown(test_common_keys, teardown_tmp),
                 cmocka_unit_test_teardown(test_lockout_off, teardown_tmp),
                 cmocka_unit_test_teardown(test_bool_words, teardown_tmp),
                 cmocka_unit_test_teardown(test_empty_lists, teardown_tmp),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "daemon/lockout.h"
+#include "daemon/providers/registry.h"
 
 #define WINDOW 900 /* 15 minutes */
 #define T0 1700000000
@@ -217,11 +218,12 @@ static void test_case_fold(void **state)
         struct lockout *l = mem_table();
         char *k;
 
-        assert_true(lockout_type_folds_case(APILOGIN_PT_TOKEN_LOGIN));
-        assert_true(lockout_type_folds_case(APILOGIN_PT_LOGIN_CHECK));
-        assert_true(lockout_type_folds_case(APILOGIN_PT_REST_LOGIN));
-        assert_true(lockout_type_folds_case(APILOGIN_PT_JSONRPC));
-        assert_false(lockout_type_folds_case(APILOGIN_PT_WS_AUTH));
+        assert_true(lockout_type_folds_case(&apilogin_driver_token_login.type));
+        assert_true(lockout_type_folds_case(&apilogin_driver_login_check.type));
+        assert_true(lockout_type_folds_case(&apilogin_driver_rest_login.type));
+        assert_true(lockout_type_folds_case(&apilogin_driver_jsonrpc.type));
+        assert_false(lockout_type_folds_case(&apilogin_driver_ws_auth.type));
+        assert_true(lockout_type_folds_case(&apilogin_driver_oauth2_password.type));
         k = lockout_key("Bob.Smith-2", false);
         assert_string_equal(k, "Bob.Smith-2");
         free(k);

@@ -20,6 +20,7 @@
 
 #include "daemon/provider.h"
 #include "secure.h"
+#include "prov_fixture.h"
 
 #ifndef TEST_DATADIR
 #define TEST_DATADIR "tests/data"
@@ -29,11 +30,11 @@ static const char TOKEN72[] =
         "a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4";
 
 static struct apilogin_provider_cfg lc_cfg = {
-        .name = "fleet", .type = APILOGIN_PT_LOGIN_CHECK,
+        .name = "fleet", .type = &apilogin_driver_login_check.type,
         .url = "https://id.example.com/v1/login_check",
 };
 static struct apilogin_provider_cfg tl_cfg = {
-        .name = "gps", .type = APILOGIN_PT_TOKEN_LOGIN,
+        .name = "gps", .type = &apilogin_driver_token_login.type,
         .url = "https://hst-api.wialon.com/wialon/ajax.html",
 };
 
@@ -167,17 +168,14 @@ static void reply(const struct apilogin_driver *d, const struct apilogin_login_i
 static void test_driver_find(void **state)
 {
         (void)state;
-        assert_ptr_equal(apilogin_driver_find(APILOGIN_PT_LOGIN_CHECK),
+        assert_ptr_equal(apilogin_driver_find(&apilogin_driver_login_check.type),
                          &apilogin_driver_login_check);
-        assert_ptr_equal(apilogin_driver_find(APILOGIN_PT_TOKEN_LOGIN),
-                         &apilogin_driver_token_login);
-        assert_null(apilogin_driver_find(_APILOGIN_PT_MAX));
-        for (int t = 0; t < _APILOGIN_PT_MAX; t++) {
-                const struct apilogin_driver *d = apilogin_driver_find(t);
-
-                if (d)
-                        assert_int_equal(d->type, t);
-        }
+        assert_ptr_equal(apilogin_driver_find(lc_cfg.type), &apilogin_driver_login_check);
+        assert_ptr_equal(apilogin_driver_find(tl_cfg.type), &apilogin_driver_token_login);
+        assert_null(apilogin_driver_find(NULL));
+        for (size_t i = 0; apilogin_registry_type(i); i++)
+                assert_ptr_equal(&apilogin_driver_find(apilogin_registry_type(i))->type,
+                                 apilogin_registry_type(i));
 }
 
 static void test_json_parse(void **state)
@@ -570,7 +568,7 @@ static void test_lc_refresh_logout(void **state)
         (void)state;
         assert_null(d->logout_request);
         assert_int_equal(d->refresh_request(&p, &c, &req), -EOPNOTSUPP);
-        p.refresh_url = "https://id.example.com/v1/token/refresh";
+        p.conf = prov_conf(d, "refresh_url", "https://id.example.com/v1/token/refresh", NULL);
         c.refresh = NULL;
         assert_int_equal(d->refresh_request(&p, &c, &req), -EINVAL);
         c.refresh = "r0";
@@ -672,7 +670,7 @@ static void test_tl_request(void **state)
         check_tl_params(&req, NULL);
         apilogin_http_req_clear(&req);
 
-        p.operate_as = true;
+        p.conf = prov_conf(d, "operate_as", "yes", NULL);
         in.user = "sub user&=";
         assert_int_equal(d->login_request(&in, &req), 0);
         check_tl_params(&req, "sub user&=");
@@ -730,7 +728,8 @@ static void test_tl_success(void **state)
         /* the token belongs to wialon_test, not to alice: refused, with or without
          * operateAs */
         for (int op = 0; op < 2; op++) {
-                p.operate_as = op;
+                p.conf = apilogin_type_conf_free(&d->type, p.conf);
+                p.conf = prov_conf(d, "operate_as", op ? "yes" : "no", NULL);
                 in = login_in(&p, "alice", TOKEN72);
                 resp = resp_file(200, "tl_success.json");
                 reply(d, &in, &resp, &res);
@@ -743,7 +742,7 @@ static void test_tl_success(void **state)
                 apilogin_result_clear(&res);
         }
         /* a prefix is not a match */
-        p.operate_as = false;
+        p.conf = apilogin_type_conf_free(&d->type, p.conf);
         in = login_in(&p, "wialon_tes", TOKEN72);
         resp = resp_file(200, "tl_success.json");
         reply(d, &in, &resp, &res);
@@ -827,7 +826,7 @@ static void test_tl_error_table(void **state)
                 struct apilogin_http_resp resp = resp_of(200, c->body);
                 struct apilogin_result res;
 
-                p.operate_as = c->operate_as;
+                p.conf = prov_conf(d, "operate_as", c->operate_as ? "yes" : "no", NULL);
                 reply(d, &in, &resp, &res);
                 if (res.outcome != c->outcome || !res.api_code ||
                     strcmp(res.api_code, c->api_code) != 0)

@@ -21,24 +21,21 @@
 
 #include "daemon/provider.h"
 #include "secure.h"
+#include "prov_fixture.h"
 
 #ifndef TEST_DATADIR
 #define TEST_DATADIR "tests/data"
 #endif
 
-/* Declared by the drivers themselves until provider.h carries them. */
-extern const struct apilogin_driver apilogin_driver_jsonrpc;
-extern const struct apilogin_driver apilogin_driver_rest_login;
-
 static struct apilogin_provider_cfg jr_cfg = {
-        .name = "calls", .type = APILOGIN_PT_JSONRPC, .url = "https://callapi.uiscom.ru/v4.0",
+        .name = "calls", .type = &apilogin_driver_jsonrpc.type, .url = "https://callapi.uiscom.ru/v4.0",
 };
 static struct apilogin_provider_cfg rl_cfg = {
-        .name = "pbx", .type = APILOGIN_PT_REST_LOGIN, .url = "https://pbx.example.com:8887/api",
-        .domain = "tenant.example.com",
+        .name = "pbx", .type = &apilogin_driver_rest_login.type,
+        .url = "https://pbx.example.com:8887/api", /* .conf: domain, set in main */
 };
 static struct apilogin_provider_cfg rl_cfg_nodomain = {
-        .name = "pbxadmin", .type = APILOGIN_PT_REST_LOGIN,
+        .name = "pbxadmin", .type = &apilogin_driver_rest_login.type,
         .url = "https://pbx.example.com:8887/api/",
 };
 
@@ -174,11 +171,10 @@ static char *jr_id_of(const struct apilogin_login_in *in)
 static void test_driver_find(void **state)
 {
         (void)state;
-        assert_ptr_equal(apilogin_driver_find(APILOGIN_PT_JSONRPC), &apilogin_driver_jsonrpc);
-        assert_ptr_equal(apilogin_driver_find(APILOGIN_PT_REST_LOGIN),
-                         &apilogin_driver_rest_login);
-        assert_int_equal(apilogin_driver_jsonrpc.type, APILOGIN_PT_JSONRPC);
-        assert_int_equal(apilogin_driver_rest_login.type, APILOGIN_PT_REST_LOGIN);
+        assert_ptr_equal(apilogin_driver_find(jr_cfg.type), &apilogin_driver_jsonrpc);
+        assert_ptr_equal(apilogin_driver_find(rl_cfg.type), &apilogin_driver_rest_login);
+        assert_string_equal(apilogin_driver_jsonrpc.type.name, "jsonrpc");
+        assert_string_equal(apilogin_driver_rest_login.type.name, "rest_login");
         assert_null(apilogin_driver_jsonrpc.refresh_request);
         assert_null(apilogin_driver_jsonrpc.refresh_reply);
 }
@@ -676,11 +672,17 @@ static void test_rl_request(void **state)
         assert_string_equal(req.body, "{\"username\":\"admin\",\"password\":\"pw\"}");
         apilogin_http_req_clear(&req);
 
-        /* An empty domain counts as none. */
-        in.p = &(struct apilogin_provider_cfg){ .type = APILOGIN_PT_REST_LOGIN, .domain = "" };
-        assert_int_equal(d->login_request(&in, &req), 0);
-        assert_string_equal(req.body, "{\"username\":\"admin\",\"password\":\"pw\"}");
-        apilogin_http_req_clear(&req);
+        /* An empty domain never reaches the driver: its key table refuses it. */
+        {
+                const char *kv[] = { "domain", "", NULL };
+                void *conf = NULL;
+                char e[256];
+
+                assert_int_equal(apilogin_type_conf_new(&d->type, kv, &conf, e, sizeof(e)),
+                                 -EINVAL);
+                assert_null(conf);
+                assert_non_null(strstr(e, "domain: "));
+        }
 
         in.url = "http://127.0.0.1:8887/api///";
         assert_int_equal(d->login_request(&in, &req), 0);
@@ -1160,6 +1162,7 @@ static void test_rl_refresh(void **state)
 
 int main(void)
 {
+        rl_cfg.conf = prov_conf(&apilogin_driver_rest_login, "domain", "tenant.example.com", NULL);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_driver_find),
                 cmocka_unit_test(test_jr_request),

@@ -37,6 +37,7 @@
 #include "daemon/provider.h"
 #include "daemon/ws.h"
 #include "secure.h"
+#include "prov_fixture.h"
 
 #define REQ_TEXT "{\"method\":\"auth\",\"requestId\":\"r-7\",\"credentials\":\"s3cr3t-PIN\"}"
 #define REPLY "{\"method\":\"auth\",\"requestId\":\"r-7\",\"result\":true,\"resultCode\":0}"
@@ -994,16 +995,15 @@ static void test_accept_key(void **state)
 
 /* ---- the ws_auth driver ------------------------------------------------------------------ */
 
-static struct apilogin_pair map[] = { { (char *)"kiosk", (char *)"user" },
-                                      { (char *)"kioskadmin", (char *)"admin" } };
-static const struct apilogin_provider_cfg room = {
-        .name = (char *)"room", .type = APILOGIN_PT_WS_AUTH, .url = (char *)"ws://127.0.0.1:8765",
-        .users = map, .n_users = 2,
+/* .conf (users = kiosk:user, kioskadmin:admin) is set in main, through the key table. */
+static struct apilogin_provider_cfg room = {
+        .name = (char *)"room", .type = &apilogin_driver_ws_auth.type,
+        .url = (char *)"ws://127.0.0.1:8765",
 };
 
 static const struct apilogin_driver *drv(void)
 {
-        const struct apilogin_driver *d = apilogin_driver_find(APILOGIN_PT_WS_AUTH);
+        const struct apilogin_driver *d = apilogin_driver_find(room.type);
 
         assert_ptr_equal(d, &apilogin_driver_ws_auth);
         return d;
@@ -1323,6 +1323,8 @@ static void test_drv_malformed(void **state)
 
 int main(void)
 {
+        room.conf = prov_conf(&apilogin_driver_ws_auth, "users", "kiosk:user, kioskadmin:admin",
+                              NULL);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_accept_key),
                 cmocka_unit_test_setup_teardown(test_happy, setup, teardown),
