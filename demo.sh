@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # demo.sh: from a fresh Debian 12 machine to a real login through apilogin in one command.
 # Installs what is missing, builds, then inside a private mount + network namespace (the
 # host's /etc, /run and /var are never touched) starts the bundled reference API server on

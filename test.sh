@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test.sh: the one command that installs what is missing, builds apilogin and runs every
 # test (unit tests as TAP through `make check`, then the end-to-end tests, each in its own
 # private mount + network namespace). .ci/run calls exactly this.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_lookup.c: the NSS lookup figure. Builds apilogin caches of 10 and 10,000 users with
  * the daemon's own writer, then measures ns per getpwnam_r / getpwuid_r hit and miss:
  *   - apilogin: the built libnss_apilogin.so.2 (argv[1]) dlopen'ed, _nss_apilogin_* called;

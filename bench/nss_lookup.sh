@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # nss_lookup.sh: run the NSS lookup benchmark (bench/nss_lookup.c) against the built module.
 # Usage: bench/nss_lookup.sh [BUILD_DIR]   (default: the current directory)
 # Needs root (a private mount namespace hides a tmpfs cache and a private /etc/passwd and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_scale.c: the threaded and group rows of bench/nss_lookup. Threads measure their own
  * CPU time (CLOCK_THREAD_CPUTIME_ID) per lookup as well as the wall-clock total, so that
  * 8 threads on 2 cores show the cost of a lookup, not the time a thread waited for a core.

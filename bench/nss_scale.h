@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_scale.h: the threaded and group rows of bench/nss_lookup (nss_scale.c). */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # offline.sh: time to a login decision (PAM auth through pam_apilogin.so and apilogind,
 # login_check against refapi on loopback, offline_login = yes, a verifier made by one
 # online login first), median and max of R logins each, side by side:

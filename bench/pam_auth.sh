@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # pam_auth.sh: logins per second and p50/p99 latency of one whole PAM login
 # (pam_start..pam_authenticate..pam_end) against refapi on loopback, in one run:
 #   pam_apilogin.so (through apilogind, warm connections)  vs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_auth_client.c: benchmark driver. Runs pam_start, pam_authenticate, pam_end in a loop
  * in P processes and prints logins per second and the p50/p99 latency of one whole login.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # refresh.sh: apilogind keeping N sessions' tokens fresh against refapi on loopback, for
 # 10,000 and 100,000 sessions in one run (each size in its own namespace, daemon and
 # refapi), printed side by side with the figures before issue 12 at the end. N users with

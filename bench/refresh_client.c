@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* refresh_client.c: opens many sessions at apilogind fast, for bench/refresh.sh. For each
  * of COUNT users PREFIX%05d (from FIRST on) it sends AUTH (password "pw-" + the name) and
  * OPEN (this process as the session leader) over the daemon's socket, as pam_apilogin.so

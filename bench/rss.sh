@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # rss.sh: apilogind's resident memory (VmRSS) over 100,000 logins: does it stay flat?
 # The daemon runs against refapi on loopback (login_check, lockout off, no offline
 # verifiers); bench/pam_auth_client makes the logins through the real pam_apilogin.so

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # wan.sh: what a login costs when the login API is a real network away, behind TLS 1.3.
 # The daemon (and the PAM module, pam_exec+curl, a fresh-handle libcurl client) run in
 # one network namespace, refapi (https/wss) in another, joined by a link that delays every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wan_curl.c: the in-process baseline of bench/wan.sh: what a PAM module that links
  * libcurl itself does (pam_url, pam-oauth2 style): a fresh easy handle per login, so every
  * login pays DNS, TCP, the TLS handshake and the request. Prints p50/p99 of one login.

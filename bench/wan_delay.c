@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wan_delay.c: a WAN in a box for bench/wan.sh where the kernel has no netem (sch_netem):
  * a delay line between two tun devices, one in this network namespace and one in another.
  * Every IP packet read from one device is written to the other ONE_WAY_MS later (and LOSS

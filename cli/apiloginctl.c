@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* apiloginctl.c: the admin CLI. Global options, the verb table with each verb's help,
  * check-config (the daemon's own parser, without touching the daemon), and the helpers the
  * verbs share. Every verb but check-config needs only the socket path: --socket, else the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd_admin.c: the verbs that ask apilogind about its state or change its user cache:
  * status, users, sessions (one JSON object from the daemon, see daemon/admin.h, printed as
  * it is with --json or as text and tables), flush and user add/del. The JSON is parsed

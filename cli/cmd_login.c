@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd_login.c: apiloginctl test-login USER. Asks the daemon whether it handles the name
  * (QUERY: also its login timeout and what to prompt for), reads the password from the
  * terminal with echo off (or from standard input when there is no terminal), sends one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ctl.h: what the parts of apiloginctl share: exit codes, loading the config (check-config
  * only: every other command needs just the socket path), one exchange with apilogind,
  * printing text that came from the daemon, and the verbs' entry points. Each helper prints

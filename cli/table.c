@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* table.c: see table.h. */
 #include "config.h"
 

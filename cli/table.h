@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* table.h: apiloginctl's tables: a header line and rows of cells, each column as wide as
  * its widest cell, two spaces between columns; control characters in cells print as '?'
  * (cells may hold text that came from a login API). */

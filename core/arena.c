@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* arena.c: bump allocation inside a caller-supplied buffer (see arena.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* arena.h: a bump allocator over a caller's buffer, used to pack NSS results (struct passwd,
  * struct group) into the buffer glibc hands the module. Nothing is ever allocated on the
  * heap; every pointer it returns lies inside the buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cache.c: the NSS cache reader: mapping and remapping the file, checked record lookups,
  * enumeration, and packing records into an NSS caller's buffer (format in cache.h). */
 #include "config.h"

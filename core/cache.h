@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cache.h: the NSS cache file, its format and its reader.
  *
  * The cache is one tinycdb file, APILOGIN_STATEDIR "/cache.cdb" (the daemon may use another

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* client.c: a blocking request/reply exchange with apilogind, bounded by poll deadlines. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* client.h: one request/reply exchange with apilogind over its Unix socket, bounded by a
  * deadline. Used by the PAM module and apiloginctl; no threads, no signals, no allocation. */
 #pragma once

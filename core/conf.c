@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* conf.c: the apilogin.conf parser (contract in conf.h).
  *
  * libinih splits "key = value" lines. A line reader sits in front of it and hands it one

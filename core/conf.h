@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* conf.h: the one parser of apilogin.conf, used by the daemon (the one reader of the config)
  * and by apiloginctl check-config. The PAM module never links it: it needs only the socket
  * path (core/sockpath.h) and asks the daemon for everything else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* duration.c: parsing of config durations and lockout rules (see duration.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* duration.h: the durations of apilogin.conf ("10s", "15m", "3h", "3d", bare seconds) and
  * its lockout syntax ("5/15m", "off"). Pure functions: no allocation, no logging, no locale. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* macro.h: cleanup attributes and small helpers shared by every part of apilogin. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* names.c: which login names apilogin handles (see names.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* names.h: which login names apilogin will handle at all. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* outcome.c: names and user-facing messages of login outcomes. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proto.c: encoding and decoding of the apilogind socket protocol (see proto.h). */
 #include "config.h"
 

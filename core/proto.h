@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proto.h: the apilogind socket protocol, the only contract between the daemon and its
  * clients (pam_apilogin.so, apiloginctl).
  *

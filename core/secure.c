@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* secure.c: wiping secrets with the strongest primitive the C library offers. */
 #include "config.h"
 

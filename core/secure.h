@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* secure.h: wiping secrets. Every copy of a password or token apilogin makes goes through here. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sockpath.c: the socket key of [global], read without the config parser (see sockpath.h).
  * Deliberately not core/conf.c: that parser refuses a whole file for one bad key, which is
  * right for the daemon (it keeps its running config) and wrong for a client, which would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sockpath.h: the socket path for the clients of apilogind (pam_apilogin.so, apiloginctl).
  * The daemon is the one reader of the config; a client needs only where to find it: an
  * explicit path, else the socket key of [global] in a config file, else the compiled-in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* uidhash.c: the stable name -> uid mapping (see uidhash.h). FNV-1a 64 is tiny, has no
  * seed and no platform dependency, so every host computes the same uid for a name. */
 #include "config.h"

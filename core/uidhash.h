@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* uidhash.h: the stable name -> uid mapping, identical on every host. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* url.c: the URL policy shared by the config parser and the daemon (see url.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* url.h: the one URL policy of apilogin, used by the config parser and by the daemon's
  * HTTP and WebSocket layers: https (wss), or plain http (ws) only to a loopback host
  * (127.0.0.0/8, [::1], localhost) or with insecure_http. Pure functions. */

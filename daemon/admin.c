@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* admin.c: STATUS, USERS, SESSIONS, USER_ADD, USER_DEL and FLUSH (see admin.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* admin.h: the admin requests of apiloginctl (root only; server.c checks the caller):
  * STATUS, USERS and SESSIONS answer with one JSON object in the reply's text (the CLI
  * prints it as it is with --json, or as tables), USER_ADD, USER_DEL and FLUSH change the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* admit.c: per-uid connection caps, request token buckets and rate-limited refusal
  * warnings for apilogind's socket (see admit.h). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* admit.h: how much of apilogind's socket each caller may use, so that no local user can
  * keep root's logins (sshd, login, su) from being served.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* apilogind.h: the state every part of the daemon shares, owned by main.c. The parts see
  * each other only through it (and through callbacks they are given), never by calling
  * back up into the module that called them. */

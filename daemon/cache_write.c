@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cache_write.c: building the NSS cache file and putting it in place atomically, then
  * marking the replaced file stale for readers that still map it (format in core/cache.h). */
 #include "config.h"

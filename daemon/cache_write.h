@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cache_write.h: apilogind's writer of the NSS cache (format in core/cache.h). The daemon
  * is the only writer; daemon/users.c calls this after every change NSS can see. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dlog.c: syslog (+ stderr in the foreground) for apilogind; see dlog.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dlog.h: apilogind's log shim. Everything the daemon says goes through here: syslog
  * (ident "apilogind", LOG_PID; facility LOG_DAEMON, or LOG_AUTHPRIV for login events), plus
  * stderr with --foreground. Debug messages only with --debug. Every message is cleaned of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fsutil.c: atomic, symlink-safe file writing and bounded reading for apilogind. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fsutil.h: file writing as apilogind does it everywhere: never in place, never through a
  * symlink, always whole (temp file in the same directory, fsync, rename). */
 #pragma once

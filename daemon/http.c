@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* http.c: apilogind's HTTP client: one curl multi handle driven by the event loop, easy
  * handles from a small pool, every security setting in one place (setup_easy). The multi
  * handle owns the connection cache, so consecutive logins to one API reuse a warm TCP/TLS

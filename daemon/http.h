@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* http.h: every HTTP exchange of apilogind, on one curl multi handle that the event loop
  * drives. Connections stay warm in the multi's pool between logins. Security settings are
  * applied here and nowhere else: TLS verification always on (optional CA file), protocols

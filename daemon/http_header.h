@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* http_header.h: http.c's reading of one response header line, exposed only so that the
  * fuzz target (tests/fuzz/fuzz_http_header.c) can drive it without curl; nothing else in
  * the daemon calls it. */

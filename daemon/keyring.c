@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* keyring.c: re-login secrets in the kernel keyring through libkeyutils (see keyring.h). */
 #include "config.h"
 

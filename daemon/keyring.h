@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* keyring.h: the secrets apilogind keeps for re-login (the password of a `renew = relogin`
  * provider, the access token of a token_login session), in the kernel keyring and nowhere
  * else: never on disk, never in a session record, never in the daemon's memory longer

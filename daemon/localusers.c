@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* localusers.c: the local passwd file, read with fgetpwent into two sorted arrays (by uid
  * for the uid rule, by name for "is this name local"); see localusers.h. */
 #include "config.h"

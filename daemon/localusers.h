@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* localusers.h: the local accounts (/etc/passwd), as the daemon's one reader of that file
  * sees them. Read directly, never through NSS (NSS would ask ourselves), and read again
  * whenever the file changed (its inode, size or mtime), so an account added a moment ago

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lockout.c: local lockout counters and their journal (see lockout.h). The table is a hash
  * table with chaining (indices into one array) so that a failure costs O(1); a journal
  * record says "this counter is now (count, first)" or "this counter is gone", so replaying

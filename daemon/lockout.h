@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lockout.h: apilogind's local lockout. It counts wrong passwords (only answers from a
  * provider: local refusals never reach it) twice: per (name, source) and per name over all
  * sources. The source is PAM_RHOST, "" for a request without one (console); only its first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* login.c: one AUTH request from the local checks to the providers' answer (see login.h).
  * A login is a small state machine driven by http callbacks: (provider, endpoint, step)
  * advance on every answer that is not definite, until one is or the deadline passes. */

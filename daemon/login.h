@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* login.h: AUTH requests. A login checks the name locally first (invalid, root, denied,
  * local accounts: USER_UNKNOWN; local lockout: MAXTRIES; an empty secret: AUTH_ERR), then
  * asks the providers in order, each at its url and then its fallback_urls, failing over on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* loop.c: the event loop of apilogind (see loop.h): a table of watched fds, a min-heap of
  * timers, and apilogin_http_poll as the one place the process sleeps. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* loop.h: apilogind's single event loop. One thread; one poll per iteration through
  * apilogin_http_poll, which waits on curl's sockets and on the fds registered here (signalfd,
  * listening socket, clients) at once. Timers live in a min-heap; the poll timeout is the

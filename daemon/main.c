@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: apilogind's entry point: command line, config (load, check, reload on SIGHUP),
  * directories, the parts of the daemon, the main loop and an orderly stop on SIGTERM or
  * SIGINT (stop accepting, let logins in flight finish for up to STOP_GRACE_MS, exit 0).

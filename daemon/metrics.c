@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* metrics.c: counters since start, providers' reachability and the Prometheus text file
  * (see metrics.h). */
 #include "config.h"

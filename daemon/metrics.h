@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* metrics.h: apilogind's counters since start and the providers' reachability, and their
  * rendering in the Prometheus text format. metrics_file.c writes that to the file named
  * by metrics_file; the same state answers `apiloginctl status` (providers online/offline,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* metrics_file.c: the metrics_file writer (see metrics.h): gathers the gauges from the
  * daemon's parts and rewrites the file on a timer. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* offline.c: the verifier store of offline login (see offline.h): file format, yescrypt
  * hashing through libxcrypt, and a worker thread per save or check so that the slow hash
  * never stalls the daemon's loop. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* offline.h: the verifier store of offline login (offline_login = yes). After an online
  * login succeeds, apilogind keeps, per user, a salted slow hash of the secret (yescrypt
  * through libxcrypt's crypt_gensalt_rn/crypt_r) with the time of that login and the

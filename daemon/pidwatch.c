@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidwatch.c: session leaders watched through pidfds in the event loop, or a kill(pid, 0)
  * sweep where no pidfd can be had (see pidwatch.h). Few distinct leaders live at once on
  * one host, so the watches sit in a plain array. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidwatch.h: notices when the leader process of a session dies without closing it (a
  * kiosk app that crashed, pamtester that exits after open_session). Each watched pid gets
  * a pidfd (pidfd_open), registered in the daemon's loop: it becomes readable when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* query.c: the QUERY request: is this name apilogin's for this service, and what does the
  * user type? The name is judged by login_name_is_ours, the same check AUTH makes, so the
  * prompt and the login never disagree. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* query.h: the QUERY request (proto.h). Before it prompts, the PAM module asks the daemon,
  * the one reader of the config, whether a name is apilogin's for a PAM service, and with
  * which prompt. No secret travels; a refused name is never prompted for. */

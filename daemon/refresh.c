@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* refresh.c: background renewal of every user's token (see refresh.h). A job is a small
  * state machine: a timer fires, one request goes out (refresh, keep-alive or one step of
  * a re-login), its answer either replaces the token and plans the next renewal, or plans

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* refresh.h: keeps the token of every user with sessions fresh in the background.
  *
  * Each user with a token has one job: a timer in the daemon's loop and at most one request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* reply.h: an answer to a socket request, as the handlers (login.c, sessions.c, query.c)
  * build it and server.c encodes it (proto.h), and the requester a late answer goes to. */
 #pragma once

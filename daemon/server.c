@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* server.c: apilogind's Unix socket: listening, client connections, request framing, the
  * per-request rules on peer credentials, dispatch, and the small admin requests (see
  * server.h). Each client reads exactly one message at a time, so a request that is being

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* server.h: apilogind's socket server.
  *
  * The server owns the listening socket (from systemd, or created at cfg->socket_path) and

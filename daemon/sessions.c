@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sessions.c: pending logins, users' current tokens and their sessions (see sessions.h).
  * The number of users with live sessions on one host is small, so they sit in a plain
  * array; pending logins and background logouts are linked lists. The renewal of tokens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sessions.h: apilogind's sessions and tokens (OPEN/CLOSE requests).
  *
  * A successful AUTH leaves a "pending login" (the issued token and its companions, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tokenfile.c: token files for the session (token, token.json) and the session records
  * that let a restarted apilogind carry on (see tokenfile.h). JSON is built and read with
  * cJSON; every tree and text that held a token is wiped before it is freed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tokenfile.h: the files of apilogind that hold tokens, and the per-user state they are
  * written from.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* users.c: apilogind's table of remote users (see users.h): an array with two open-addressing
  * indexes (by name, by uid), loaded from the NSS cache at start and written back through
  * cache_write.c after every change NSS can see. O(1) lookups; a cache write is O(users).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* users.h: the daemon's table of remote users, the single writer of the NSS cache.
  * Loaded from the cache file at start; every change that NSS can see rewrites the cache
  * atomically (temp file, fsync, rename), so readers never see half a file.

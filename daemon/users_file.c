@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* users_file.c: reading the users_file (see users_file.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* users_file.h: the users_file of pre-provisioned names ([global] users_file): one
  * "NAME [UID]" per line, '#' comments. Only read here; users.c provisions what it lists. */
 #pragma once

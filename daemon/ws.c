@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws.c: one WebSocket request/reply exchange on the daemon's loop (see ws.h): the
  * connection from http.c (CONNECT_ONLY), then our own RFC 6455 client: the opening
  * handshake with its SHA-1 check, a masked text frame out, frames in until the reply,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws.h: one WebSocket request/reply exchange (RFC 6455, client side), for login APIs that
  * speak JSON over a WebSocket (ws_auth, protocols.md section 3). The exchange:
  *

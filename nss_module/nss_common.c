@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_common.c: the global state of libnss_apilogin.so.2 (one mapping, one mutex), the
  * errno -> nss_status conversion and the enumeration helpers shared by nss_passwd.c and
  * nss_group.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_common.h: state and helpers shared by the NSS entry points of libnss_apilogin.so.2.
  *
  * The module answers only from the daemon's cache file (core/cache.h): no socket, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_group.c: the group database of libnss_apilogin.so.2: getgrnam_r, getgrgid_r, the
  * getgrent family and initgroups_dyn. The cache holds one group, the apilogin group
  * ([global] group), the primary group of every cached user, listing all of them; the

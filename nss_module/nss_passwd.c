@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_passwd.c: the passwd database of libnss_apilogin.so.2: getpwnam_r, getpwuid_r and
  * the getpwent family. Each lookup validates its input, finds the record in the mapped
  * cache without a lock (O(1), no allocation), then packs it into the caller's buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_apilogin.c: the PAM module. A thin client of apilogind, which is the one reader of
  * the config: the module knows only the daemon's socket (pam_opts.c). In every phase it
  * first asks the daemon whether the name is apilogin's for this PAM service (QUERY, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_opts.c: parsing the module arguments of pam_apilogin.so. */
 #include "config.h"
 

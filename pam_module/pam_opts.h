@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_opts.h: the module arguments of pam_apilogin.so. The module reads no policy: the
  * daemon decides which names and services are apilogin's (see proto.h, QUERY). */
 #pragma once

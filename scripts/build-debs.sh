@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build-debs.sh [OUTDIR]: build the Debian packages (dpkg-buildpackage -us -uc -b) from a
 # clean copy of this tree, so that the in-tree development build is left alone, then run
 # lintian on them. The .debs and the lintian report (lintian.txt) land in OUTDIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build.sh: configure (once) and build apilogin in the source tree, for the FHS paths the
 # modules are compiled against (/etc, /var/lib/apilogin, /run/apilogin).
 set -eu

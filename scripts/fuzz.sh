@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fuzz.sh: build the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang and
 # -fsanitize=fuzzer,address,undefined into build-fuzz/, replay every kept crash input
 # (tests/fuzz/regressions/<target>/), then run each target for a fixed budget on a copy of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # install-deps.sh: install the Debian packages apilogin needs to build, test and demo,
 # skipping the ones already present. Debian 12 / Ubuntu 22.04 or newer.
 set -eu

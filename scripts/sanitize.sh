@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sanitize.sh: build everything (daemon, PAM module, CLI, refapi, the test programs) with
 # clang's AddressSanitizer + UndefinedBehaviorSanitizer in a separate tree, build-asan/src
 # (a copy of this tree's sources: an out-of-tree build is impossible while the source tree

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_manpage_keys.sh: every key the config parser accepts is documented in apilogin.conf(5),
 # and so is every provider type.
 #

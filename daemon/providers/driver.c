@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* driver.c: the helpers every driver shares (driver.h): clearing requests and replies,
  * JSON parsing with a whole-body check, bounded string copies, serializing and freeing
  * JSON that holds secrets without leaving copies behind, form encoding and base64. */

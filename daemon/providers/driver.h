@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* driver.h: everything a login API driver needs, and all it may use of the daemon: the
  * request and response types, the common result, the driver interface and the JSON and
  * form helpers (driver.c). One file per API under daemon/providers/ implements struct

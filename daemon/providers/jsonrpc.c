@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* jsonrpc.c: driver for the UIS / CoMagic Call API, type "jsonrpc" (protocols.md section
  * 1): a JSON-RPC 2.0 POST of login.user {login, password}; the reply carries
  * result.data.{access_token, expire_at} or a JSON-RPC error named by error.data.mnemonic

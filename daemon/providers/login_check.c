@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* login_check.c: driver for the Noventiq (Softline) Checkout authentication API, type
  * "login_check" (protocols.md section 5): POST {"username","password"} as JSON, get
  * {"token","refresh_token"} back; errors are {"errors":[{"error":N,"message":...}]} with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* oauth2_password.c: driver for the OAuth 2.0 resource owner password credentials grant,
  * type "oauth2_password" (RFC 6749 section 4.3), as Keycloak, Okta, Entra ID and most
  * identity providers serve it at their token endpoint (url).

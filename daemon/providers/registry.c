@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* registry.c: the login API drivers, listed once. Adding an API is adding its file under
  * daemon/providers/ and its line here (and in registry.h's externs). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* registry.h: the one list of login API drivers (registry.c), as the daemon, the config
  * parser's callers and `apilogind --list-keys` see it. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rest_login.c: driver for the PortSIP PBX REST API, type "rest_login" (protocols.md
  * section 4). The provider url is the API base (https://pbx.example.com:8887/api).
  * Step 0 POSTs {"username","password"[,"domain"]} to <base>/login. The sources disagree

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* token_login.c: driver for the Wialon Remote API, type "token_login" (protocols.md
  * section 2). Login is a form POST svc=token/login&params={"token":T,"fl":3[,"operateAs":U]}
  * that opens a session (eid). Errors come as HTTP 200 {"error":N[,"reason":...]}. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws_auth.c: driver for the TrueConf VideoSDK / Room control API, type "ws_auth"
  * (protocols.md section 3): one `auth` request over a WebSocket (ws.c carries it),
  * {"method":"auth","requestId":..,"type":"secured","credentials":<PIN or password>,

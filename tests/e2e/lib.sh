@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lib.sh: shared set-up for apilogin's end-to-end tests. Sourced by tests/e2e/t_*.sh.
 #
 # Each test re-executes itself inside a private mount + network + PID namespace

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # mkcerts.sh DIR: the certificates the TLS end-to-end tests serve, made with openssl (and
 # libfaketime for dates in the past). All keys are EC P-256, all files PEM.
 #   ca.pem ca.key            a test CA, valid from 30 days ago for 10 years

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nss_stress.c: threads resolve users through the NSS module while the cache is replaced
  * under them, the way a multithreaded server meets a daemon that writes the cache after
  * every login. Every lookup of a user present in every version of the file must succeed

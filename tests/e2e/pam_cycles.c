@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_cycles.c: N whole PAM conversations in one process, as sshd has one per connection
  * (pam_start, authenticate, acct_mgmt, open_session, close_session, pam_end), so that
  * valgrind can compare what a process has lost after 1 and after N of them

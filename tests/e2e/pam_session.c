@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pam_session.c: a minimal PAM application for the end-to-end tests, like pamtester but
  * able to run a command inside the open session (with the PAM environment, as login and
  * sshd would pass it) before closing it.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_backoff.sh: the API goes down while tokens need renewing (3-second tokens): apilogind
 # backs off exponentially instead of hammering it, and recovers when it is back on the
 # same port. The restarted API knows none of the old tokens: login_check with

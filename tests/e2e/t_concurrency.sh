@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_concurrency.sh: 200 logins at once, through pam_session and the real module, over all
 # five API types (one provider each, chosen by PAM service): 12 users per API, each
 # logging in twice with the right secret, plus wrong secrets and unknown names. Every

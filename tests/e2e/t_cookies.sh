@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_cookies.sh: rest_login (PortSIP) variant B against a server that sets several cookies.
 # refapi answers the accepted POST /api/login with an empty 200 and three Set-Cookie
 # headers, the session's last: "lang=en; Path=/", "pbx_ui=dark; Path=/ui", then

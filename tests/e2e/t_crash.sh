@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_crash.sh: apilogind killed with SIGKILL over and over while 20 sessions' 3-second
 # tokens are being refreshed loses nothing: readers never see a partial token file, and
 # after the restarts every session is still served, every token file is whole, valid and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_ctl.sh: every apiloginctl verb against a running apilogind: output, exit code (0 ok,
 # 1 failure, 2 usage), --help per verb, --json parsed by python3; status with providers
 # online/offline and the logins by outcome; users and sessions as tables with headers;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_failover.sh: an unreachable, stalled or 5xx endpoint moves on to the next (fallback_urls,
 # then the next provider in `providers`); a definite answer stops there; the whole login
 # stays inside `timeout`; the log says which endpoint answered.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_failures.sh: everything that is not a definite answer maps to PAM_AUTHINFO_UNAVAIL, so
 # pam_unix can still serve local users: API down, stalled (answer within timeout + 1 s),
 # HTTP 500, a garbage body, an oversized body, and no daemon at all.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_flood.sh: no local user can keep root's logins from being served (issue 8, point 1).
 # An unprivileged uid (nobody, through setpriv) holding 1,000 connections to the 0666
 # socket, reconnecting as soon as one is closed and sending a byte on each every 2 s, does

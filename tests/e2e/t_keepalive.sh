@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_keepalive.sh: token_login (Wialon) sessions die after session_idle seconds without a
 # call (3 s here); apilogind keeps them alive with avl_evts (every second here, through
 # APILOGIND_KEEPALIVE_S), so the session outlives the idle limit; when the session dies

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_keepwarm.sh: keep_warm. Two refapi instances over TLS that close idle connections after
 # 1 s (--idle-timeout 1), as real servers do. Against "warm" (keep_warm = yes, the default)
 # the daemon re-opens the connection in the background when the server drops it, with an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_lockout.sh: the local lockout protects accounts without being a weapon (issue 8.2).
 # With lockout = 3/15m (per name and PAM_RHOST) and lockout_user = 6/15m (per name):
 # local refusals (empty secret, sshd's invalid-user stand-in) never count; Alice, ALICE

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_login_check.sh: the login_check API end to end through pam_apilogin.so and apilogind:
 # right and wrong password, disabled account, rate limit, the token file handed to the
 # session (owner, mode, content), account phase, close, and getent/id through the NSS module.

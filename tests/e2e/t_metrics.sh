@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_metrics.sh: metrics_file. apilogind rewrites a Prometheus text file (0644, temp +
 # rename, every 5 s and at exit); after logins that succeed, fail, find the API down and
 # succeed offline, the counters by provider and outcome moved, the latency histogram counts

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_more_apis.sh: the jsonrpc (UIS login.user) and rest_login (PortSIP /api/login) APIs end
 # to end: right/wrong credentials, disabled account, rate limit, API faults, both rest_login
 # success shapes (token in the POST body; empty 200 + cookie, then GET /login), the role

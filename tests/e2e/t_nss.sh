@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_nss.sh: the NSS side as every tool sees it: initgroups with the local groups role_groups
 # maps a remote role to (kept across a daemon restart), getgrnam of the apilogin group
 # listing every cached user, getpwent/getgrent enumeration off by default and on with

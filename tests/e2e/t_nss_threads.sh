@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_nss_threads.sh: lookups without a lock stay right while the daemon replaces the cache:
 # 8 threads resolve users through libnss_apilogin.so.2 while the file is rewritten 300
 # times (each rewrite marks the old mapping stale and the module remaps); every lookup of a

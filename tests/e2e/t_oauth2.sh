@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_oauth2.sh: type oauth2_password, the OAuth 2.0 resource owner password grant (RFC 6749
 # section 4.3) against refapi's /oauth2/token and /oauth2/revoke (RFC 7009), end to end:
 # a good and a wrong password, a client secret the server refuses (PAM_SERVICE_ERR, logged

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_offline.sh: offline_login = yes. An online login leaves a yescrypt verifier (root 0600
 # in a 0700 directory, no file holds the password); with the API down the same password
 # logs in offline, a wrong one is refused, a never-seen user is unavailable; the session

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_policy.sh: names apilogin never sends anywhere (root, deny_users, local accounts) and
 # the local lockout: after 5 wrong passwords in the window the 6th attempt is refused with
 # PAM_MAXTRIES without a request, kept across a daemon restart, reset by a success.

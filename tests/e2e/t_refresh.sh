@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_refresh.sh: apilogind keeps a session's token fresh in the background, with tokens
 # that live 3 seconds: login_check through its refresh_url (the token file changes in
 # place before each expiry, refapi counts the refreshes, the token in the file is never

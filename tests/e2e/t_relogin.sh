@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_relogin.sh: renew = relogin (jsonrpc, 3-second tokens): the daemon logs in again with
 # the password it keeps in the kernel keyring (and nowhere on disk), also after a
 # restart; a user's second session ending leaves the token alive; the last one ending

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_remote_revoke.sh: on_remote_revoke. A session's 3-second login_check token is
 # refreshed in the background; refapi restarts and forgets every token, so the next
 # refresh gets a definite "token invalid". With on_remote_revoke = end_session the

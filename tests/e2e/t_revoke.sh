@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_revoke.sh: a session whose leader process dies without closing it is ended as a close
 # would end it: pamtester exiting after open_session, a session leader killed with
 # SIGKILL while its command runs, and a leader that died while apilogind was down (found

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_screenlock.sh: screen lockers work (issue 8, point 4). A non-root process (the uid of
 # a remote user apilogin has cached, through setpriv) may run the account phase and
 # authenticate for its own user through the real PAM module, as xscreensaver, i3lock and

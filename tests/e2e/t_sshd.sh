@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_sshd.sh: a real OpenSSH server (its own sshd_config, host key, /etc/pam.d/sshd = the
 # example stack with pam_mkhomedir, nsswitch with apilogin after files) logging remote
 # users in through pam_apilogin.so with sshpass/ssh, password and keyboard-interactive:

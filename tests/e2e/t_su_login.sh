@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_su_login.sh: su and the console login program, each on a real pty under tmux (send-keys,
 # capture-pane), with the example stack as /etc/pam.d/su, su-l and login: `su - alice` from
 # an unprivileged user with alice's remote password, `login` as alice (login_check) and as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_thinpam.sh: the daemon is the one reader of the config. pam_apilogin.so and apiloginctl
 # know only the socket (socket=, or the socket key of config=, or the default) and ask the
 # daemon (QUERY) whether a name is ours and with which prompt; a typo saved in the file

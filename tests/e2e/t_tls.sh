@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_tls.sh: TLS tested like the real thing, for the four HTTP providers (login_check,
 # token_login, jsonrpc, rest_login) and ws_auth over wss://. refapi itself serves https/wss
 # (--tls-cert/--tls-key) with certificates this test makes (mkcerts.sh):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_token_login.sh: the token_login (Wialon) API end to end: right token, wrong token,
 # another user's token, disabled user, the session id handed to the session and logged out
 # (core/logout) when the last session closes.

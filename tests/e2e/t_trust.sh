@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_trust.sh: trust nothing that was not checked (issue 8, points 3 and 7, daemon side).
 # The daemon and apiloginctl refuse a config, or a file it names, that is not root's or is
 # writable by group or others, naming the file and the reason: at start (it does not run)

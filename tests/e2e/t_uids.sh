@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_uids.sh: pre-provisioning, the per-service policy and the uid rule: users_file names
 # (one optionally pinned to a uid) resolve before any login; services = ... keeps a sudo or
 # cron stack from sending anything; a pin on a taken uid and two names colliding in a tiny

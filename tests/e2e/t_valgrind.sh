@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_valgrind.sh: the two modules under valgrind memcheck, in the programs that load them.
 #   pamtester + pam_apilogin.so: authenticate, acct_mgmt, open_session, close_session (and
 #     a refused password) with no memory error and no definitely or indirectly lost block;

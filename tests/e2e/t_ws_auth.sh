@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_ws_auth.sh: the ws_auth API (TrueConf Room `auth` over a WebSocket) end to end through
 # pam_apilogin.so, apilogind and refapi's WebSocket endpoint: the users map deciding the
 # role (user PIN, admin password), token and tokenForHttpServer in token.json, a wrong PIN,

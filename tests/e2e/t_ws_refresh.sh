@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # t_ws_refresh.sh: ws_auth's tokenForHttpServer kept fresh for an open session without the
 # PIN. refapi is told that a tokenForHttpServer lives 5 s (ws_http_token_ttl) and checks
 # one at GET /frames/?token= as the Room's HTTP server does; the daemon is told the same

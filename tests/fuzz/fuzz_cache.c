@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_cache.c: libFuzzer target for the NSS cache reader (core/cache.c) on mutated cache
  * files: whatever the file holds (truncated, corrupt tables, lying lengths, missing NULs),
  * opening it and every lookup, enumeration and packing the NSS module does must return an

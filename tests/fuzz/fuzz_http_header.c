@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_http_header.c: libFuzzer target for apilogind's reading of HTTP response headers
  * (daemon/http.c: Retry-After in both its forms, status lines of 1xx responses; cookies
  * are libcurl's). The input is split into lines at '\n' (kept, as curl hands them over) and

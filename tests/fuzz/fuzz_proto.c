@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_proto.c: libFuzzer target for the socket protocol (core/proto.c), both directions.
  *
  * The first input byte picks the direction: even = a request as the daemon reads it (type

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_provider.c: libFuzzer target for one login API driver's reply parsers
  * (the files under daemon/providers/): login_reply for every step, and refresh_reply where the API has
  * one. Built once per driver with -DFUZZ_DRIVER=apilogin_driver_... (scripts/fuzz.sh), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_tmpfile.h: the fuzz targets whose parser takes a path (config, NSS cache) get
  * their input as a file: one private temp file per process, rewritten for every input. */
 #pragma once

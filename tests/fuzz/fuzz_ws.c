@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_ws.c: libFuzzer target for the WebSocket client's parsers (daemon/ws.c): the
  * server's handshake answer, then the frames after it (control frames, fragments,
  * oversized lengths), then the hand-over of the reply, exactly as on_io/end run them.

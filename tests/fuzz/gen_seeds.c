@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gen_seeds.c: writes the generated part of the seed corpora (run by
  * tests/fuzz/make_corpus.sh; the output is committed under tests/fuzz/corpus/):
  *   corpus/proto/  every request verb and a few replies, encoded by apilogin_proto_encode,

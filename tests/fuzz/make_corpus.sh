@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make_corpus.sh: (re)create the seed corpora under tests/fuzz/corpus/<target>/ from the
 # fixtures in tests/data/ and from valid messages and cache files made by the project's own
 # encoders (gen_seeds.c). The output is committed; run this only to refresh it.

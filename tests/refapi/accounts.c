@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* accounts.c: loading the accounts file and looking accounts up (see accounts.h). */
 #include <ctype.h>
 #include <errno.h>

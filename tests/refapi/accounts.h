@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* accounts.h: the accounts file (--accounts FILE), loaded once at start, read-only after.
  *
  * The file format is described in README.md.  Every section is an array of entries;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* acct_parse.c: table-driven parsing of accounts-file entries (see acct_parse.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* acct_parse.h: a table-driven parser for the entries of the accounts file.
  *
  * Each section describes its entry struct with a NULL-terminated array of struct

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_jsonrpc.c: UIS/CoMagic Call API (protocols.md section 1): JSON-RPC 2.0 on
  * POST /v4.0 with login.user and logout.user.  Every answer is HTTP 200. */
 #include <stdio.h>

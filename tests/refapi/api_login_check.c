@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_login_check.c: Noventiq/Softline "login_check" (protocols.md section 5):
  * POST /v1/login_check, plus our extensions POST /v1/token/refresh and GET /v1/whoami. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_oauth2.c: an OAuth 2.0 token endpoint for the resource owner password grant and
  * the refresh_token grant (RFC 6749 sections 4.3, 6), and a revocation endpoint (RFC 7009):
  * POST /oauth2/token and POST /oauth2/revoke, form-encoded, the client authenticated by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_rest_login.c: PortSIP PBX REST API (protocols.md section 4): POST and GET
  * /api/login, POST /api/auth/refresh_token and POST /api/logout.  Errors are 4xx with
  * {"errors":[{"code":"..","message":"..","detail":{..}}]}. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_token_login.c: Wialon Remote API (protocols.md section 2): POST|GET
  * /wialon/ajax.html with svc=token/login or svc=core/logout, and /avl_evts.
  * Every answer is HTTP 200; failures are {"error":N[,"reason":".."]}. */

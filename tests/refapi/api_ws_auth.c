@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_ws_auth.c: TrueConf VideoSDK/Room control API (protocols.md section 3): the
  * WebSocket handshake on "/" and "/ws", the JSON methods of one connection (auth,
  * getTokenForHttpServer, clearTokens, setUsedApiVersion, getAppState), and the built-in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control.c: the test-control endpoints /_stats, /_fault and /_reset (not counted). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* faults.c: the per-path fault table and the HTTP side of fault injection (faults.h). */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* faults.h: per-path fault injection ("stall", "500", "garbage", "oversized", "close",
  * "redirect:<URL>").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* http_util.c: small helpers shared by the handlers: replies, headers, form decoding,
  * random hex tokens and time formatting. */
 #ifndef _GNU_SOURCE

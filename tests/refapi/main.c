@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: refapi entry point: options, accounts, the MHD daemon, and clean shutdown.
  *
  *   refapi --accounts FILE [--port N] [--port-file PATH] [--stall-seconds S] [--threads N]

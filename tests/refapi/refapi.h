@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* refapi.h: shared types of the reference API server (one request, its reply, the handlers).
  *
  * refapi serves the five login APIs of /work/shared/protocols.md on 127.0.0.1 for the

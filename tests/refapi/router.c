@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* router.c: the MHD access handler: collects the body, routes by path, applies
  * faults, runs the handler and turns struct rq's reply into an MHD response. */
 #include <stdlib.h>

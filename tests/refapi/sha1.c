@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sha1.c: a small SHA-1 (FIPS 180-4) and base64 encoder for the WebSocket handshake.
  * Not for anything security-relevant: the handshake only needs a checksum. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sha1.h: SHA-1 and base64, just enough for the WebSocket handshake (RFC 6455 4.2.2). */
 #ifndef REFAPI_SHA1_H
 #define REFAPI_SHA1_H

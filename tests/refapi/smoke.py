@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """smoke.py: end-to-end check of a refapi binary (standard library only).
 
   smoke.py PATH/TO/refapi [--rounds N]

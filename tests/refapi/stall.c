@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stall.c: timer thread that resumes connections parked by the "stall" fault. */
 #include <errno.h>
 #include <pthread.h>

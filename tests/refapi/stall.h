@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stall.h: the "stall" fault: park a connection, answer nothing, close it later.
  *
  * stall_add() suspends the MHD connection and queues it with a deadline of now +

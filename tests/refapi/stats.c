@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stats.c: atomic call counters and their JSON dump for GET /_stats. */
 #include <stdatomic.h>
 #include <stdio.h>

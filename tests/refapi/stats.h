@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stats.h: the call counters behind GET /_stats (names are listed in README.md).
  *
  * Counters are process-wide atomics, updated with relaxed ordering from any MHD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store.c: bounded hash table + eviction ring of issued tokens (see store.h). */
 #include <errno.h>
 #include <pthread.h>

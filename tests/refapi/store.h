@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store.h: the in-memory table of every token, session and cookie refapi has issued.
  *
  * One bounded table serves all APIs; a record is keyed by (kind, key).  It holds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* strmap.c: open-addressing string -> index map with linear probing (FNV-1a hash). */
 #include <errno.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* strmap.h: a fixed-size open-addressing map from string to int index (account lookups).
  * Built once at load time, then read concurrently without locks. */
 #ifndef REFAPI_STRMAP_H

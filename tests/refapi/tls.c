@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tls.c: reading the certificate and key for refapi's https/wss mode (tls.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tls.h: refapi's optional TLS (--tls-cert, --tls-key): the PEM files read into memory for
  * libmicrohttpd's GnuTLS back end (MHD_OPTION_HTTPS_MEM_CERT / _KEY).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws_frame.c: reading masked client frames and writing server frames (RFC 6455 5.2). */
 #include <errno.h>
 #include <stdlib.h>

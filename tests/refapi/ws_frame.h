@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws_frame.h: RFC 6455 framing over a blocking socket, server side.
  *
  * Client frames must be masked; server frames are sent unmasked and unfragmented.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """ws_probe.py: a tiny WebSocket client (standard library only) for refapi's ws_auth API.
 
   ws_probe.py PORT [--path /ws] [--timeout S] [MESSAGE ...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws_session.c: the thread behind each upgraded WebSocket connection: greeting,
  * frame loop (ping, close, fragments, limits), faults, and the shutdown registry. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ws_session.h: one thread per upgraded WebSocket connection (TrueConf "auth" API).
  *
  * api_ws_auth.c answers the HTTP handshake; MHD then calls ws_session_start() with

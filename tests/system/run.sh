@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/system/run.sh: apilogin as a Debian administrator meets it, on a booted Debian.
 #
 # Builds the .debs (scripts/build-debs.sh), makes a minimal bookworm root with mmdebstrap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* prov_fixture.h: a driver's own config for unit tests, built through the driver's key
  * table exactly as the parser builds it (apilogin_type_conf_new): tests never poke at a
  * driver's private struct. Include after cmocka.h and daemon/provider.h. */

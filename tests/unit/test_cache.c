@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_cache.c: the NSS cache end to end below the module: written by daemon/cache_write.c
  * (directly and through daemon/users.c) into a temp dir, read back through core/cache.c;
  * replacement detection; buffer packing stepped from 0 with a canary; corrupt and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_config.c: the apilogin.conf parser (core/conf.c) and the duration and lockout
  * syntax (core/duration.c): a full config, every default, the shipped example, comment
  * and layout rules, and each kind of error with the file, line and key it must name.

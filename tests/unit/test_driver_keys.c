@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_driver_keys.c: the drivers' key tables (daemon/providers/), one test per driver:
  * each key parses, validates and defaults as its table declares (seen through what the
  * driver then builds: the request it sends), and a key the type does not have is refused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_http.c: the HTTP layer of apilogind. apilogin_http_url_allowed against a table of
  * good and hostile URLs, then real transfers through the curl multi handle against a
  * small HTTP/1.1 server on 127.0.0.1 run in a thread of this test: a 200 with cookies

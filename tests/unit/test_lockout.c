@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_lockout.c: apilogind's local lockout (daemon/lockout.c): the two thresholds (per
  * name and source, per name), the window and expiry, case folding, resistance to name
  * spraying when the table is full, and the journal (replay, truncation, corrupt records,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_metrics.c: the metrics state and its text: API error codes from the network are
  * sanitised and capped (a hostile API cannot grow the file), provider labels are capped,
  * the histogram is cumulative with +Inf equal to the count, and offline logins count as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_offline.c: the verifier store of offline login (daemon/offline.c): format and parse
  * round trip, corrupt and truncated files refused (never a crash), hash match, save/check
  * on disk with modes, max age, delete. */

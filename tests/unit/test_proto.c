@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_proto.c: encode/decode of the apilogind socket protocol, including truncated,
  * oversized and malformed messages. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_providers.c: the login_check and token_login drivers, without any network: the
  * requests they build (URL, method, content type, exact body), their refusals before
  * sending, and how every reply of protocols.md sections 2 and 5 (fixtures in

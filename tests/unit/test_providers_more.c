@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_providers_more.c: the jsonrpc and rest_login drivers, without any network: the
  * requests they build (URL, method, headers, cookie, exact JSON keys), their refusals
  * before sending (empty secrets, the username rules of protocols.md section 4.3), and

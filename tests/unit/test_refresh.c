@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_refresh.c: the parts of apilogind's background renewal that can be checked without
  * an API: the scheduling rules (daemon/refresh.c: due time, backoff), the session record
  * and token.json fields they rely on (daemon/tokenfile.c: issued_ms, state, pid_start,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_uidhash.c: the stable name -> uid mapping: pinned values (computed once with an
  * independent Python implementation of FNV-1a 64), range bounds, attempts. */
 #include "config.h"

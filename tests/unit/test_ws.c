@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_ws.c: the WebSocket exchange (daemon/ws.c) and the ws_auth driver.
  *
  * The exchange runs for real: apilogin_ws_start on the daemon's loop and curl multi,
