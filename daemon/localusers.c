@@ -16,8 +16,8 @@
 
 struct localusers {
         char *path;
-        struct local_account *by_uid;
-        const struct local_account **by_name;
+        struct name_uid *by_uid;
+        const struct name_uid **by_name;
         size_t n;
         struct stat seen;      /* of the file last read (st_ino 0: none) */
         int err;               /* of the last read: 0 or -errno */
@@ -25,26 +25,26 @@ struct localusers {
 
 static int cmp_uid(const void *a, const void *b)
 {
-        uint32_t x = ((const struct local_account *)a)->uid;
-        uint32_t y = ((const struct local_account *)b)->uid;
+        uint32_t x = ((const struct name_uid *)a)->uid;
+        uint32_t y = ((const struct name_uid *)b)->uid;
 
         return x < y ? -1 : x > y;
 }
 
 static int cmp_name(const void *a, const void *b)
 {
-        return strcmp((*(const struct local_account *const *)a)->name,
-                      (*(const struct local_account *const *)b)->name);
+        return strcmp((*(const struct name_uid *const *)a)->name,
+                      (*(const struct name_uid *const *)b)->name);
 }
 
-static void accounts_free(struct local_account *v, size_t n)
+void name_uids_free(struct name_uid *v, size_t n)
 {
         for (size_t i = 0; v && i < n; i++)
                 free(v[i].name);
         free(v);
 }
 
-static int push(struct local_account **v, size_t *n, size_t *cap, const char *name, uint32_t uid)
+int name_uid_push(struct name_uid **v, size_t *n, size_t *cap, const char *name, uint32_t uid)
 {
         char *c = strdup(name);
 
@@ -52,7 +52,7 @@ static int push(struct local_account **v, size_t *n, size_t *cap, const char *na
                 return -ENOMEM;
         if (*n == *cap) {
                 size_t nc = *cap ? *cap * 2 : 64;
-                struct local_account *nv = realloc(*v, nc * sizeof(*nv));
+                struct name_uid *nv = realloc(*v, nc * sizeof(*nv));
 
                 if (!nv) {
                         free(c);
@@ -61,25 +61,33 @@ static int push(struct local_account **v, size_t *n, size_t *cap, const char *na
                 *v = nv;
                 *cap = nc;
         }
-        (*v)[(*n)++] = (struct local_account){ .name = c, .uid = uid };
+        (*v)[(*n)++] = (struct name_uid){ .name = c, .uid = uid };
         return 0;
 }
 
-/* The accounts of f (NULL: none) into *ret_v / *ret_n, sorted by uid. 0 or -ENOMEM. */
-static int read_accounts(FILE *f, struct local_account **ret_v, size_t *ret_n)
+const struct name_uid *name_uid_find(const struct name_uid *v, size_t n, const char *name)
 {
-        struct local_account *v = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].name, name) == 0)
+                        return &v[i];
+        return NULL;
+}
+
+/* The accounts of f (NULL: none) into *ret_v / *ret_n, sorted by uid. 0 or -ENOMEM. */
+static int read_accounts(FILE *f, struct name_uid **ret_v, size_t *ret_n)
+{
+        struct name_uid *v = NULL;
         size_t n = 0, cap = 0;
         struct passwd *pw;
         int r = 0;
 
         while (f && r == 0 && (pw = fgetpwent(f)))
                 if (pw->pw_name && *pw->pw_name)
-                        r = push(&v, &n, &cap, pw->pw_name, (uint32_t)pw->pw_uid);
+                        r = name_uid_push(&v, &n, &cap, pw->pw_name, (uint32_t)pw->pw_uid);
         if (r == 0 && f && ferror(f))
                 r = -EIO; /* a read that failed part way is no proof of absence */
         if (r < 0) {
-                accounts_free(v, n);
+                name_uids_free(v, n);
                 return r;
         }
         if (n)
@@ -93,8 +101,8 @@ static int read_accounts(FILE *f, struct local_account **ret_v, size_t *ret_n)
 static int load(struct localusers *lu)
 {
         _cleanup_fclose_ FILE *f = fopen(lu->path, "re");
-        const struct local_account **idx = NULL;
-        struct local_account *v = NULL;
+        const struct name_uid **idx = NULL;
+        struct name_uid *v = NULL;
         struct stat st = { 0 };
         size_t n = 0;
         int r;
@@ -109,14 +117,14 @@ static int load(struct localusers *lu)
         if (r == 0 && !(idx = calloc(n ? n : 1, sizeof(*idx))))
                 r = -ENOMEM;
         if (r < 0) {
-                accounts_free(v, n);
+                name_uids_free(v, n);
                 return r;
         }
         for (size_t i = 0; i < n; i++)
                 idx[i] = &v[i];
         if (n)
                 qsort(idx, n, sizeof(*idx), cmp_name);
-        accounts_free(lu->by_uid, lu->n);
+        name_uids_free(lu->by_uid, lu->n);
         free(lu->by_name);
         lu->by_uid = v;
         lu->by_name = idx;
@@ -147,7 +155,7 @@ int localusers_open(const char *path, struct localusers **ret)
 struct localusers *localusers_free(struct localusers *lu)
 {
         if (lu) {
-                accounts_free(lu->by_uid, lu->n);
+                name_uids_free(lu->by_uid, lu->n);
                 free(lu->by_name);
                 free(lu->path);
                 free(lu);
@@ -181,7 +189,7 @@ void localusers_refresh(struct localusers *lu)
 
 int localusers_has_name(const struct localusers *lu, const char *name)
 {
-        const struct local_account key = { .name = (char *)name }, *pk = &key;
+        const struct name_uid key = { .name = (char *)name }, *pk = &key;
 
         if (lu->n && bsearch(&pk, lu->by_name, lu->n, sizeof(*lu->by_name), cmp_name))
                 return 1;
@@ -190,7 +198,7 @@ int localusers_has_name(const struct localusers *lu, const char *name)
 
 const char *localusers_by_uid(const struct localusers *lu, uint32_t uid)
 {
-        const struct local_account key = { .uid = uid }, *hit;
+        const struct name_uid key = { .uid = uid }, *hit;
 
         if (!lu->n)
                 return NULL;
@@ -200,7 +208,7 @@ const char *localusers_by_uid(const struct localusers *lu, uint32_t uid)
 
 bool localusers_has(const struct localusers *lu, const char *name, uint32_t uid)
 {
-        const struct local_account key = { .uid = uid }, *hit;
+        const struct name_uid key = { .uid = uid }, *hit;
 
         if (!lu->n)
                 return false;
@@ -216,7 +224,7 @@ bool localusers_has(const struct localusers *lu, const char *name, uint32_t uid)
         return false;
 }
 
-const struct local_account *localusers_all(const struct localusers *lu, size_t *ret_n)
+const struct name_uid *localusers_all(const struct localusers *lu, size_t *ret_n)
 {
         *ret_n = lu->n;
         return lu->by_uid;

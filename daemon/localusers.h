@@ -12,10 +12,21 @@
 
 struct localusers;
 
-struct local_account {
+/* A name and a uid: a local account here; users.c keeps removed users and users_file
+ * pins the same way. */
+struct name_uid {
         char *name;
         uint32_t uid;
 };
+
+/* Append (a copy of name, uid) to *v (*n entries, *cap allocated). 0 or -ENOMEM. */
+int name_uid_push(struct name_uid **v, size_t *n, size_t *cap, const char *name, uint32_t uid);
+
+/* The entry of v (n entries) with name, or NULL (a linear search). */
+const struct name_uid *name_uid_find(const struct name_uid *v, size_t n, const char *name);
+
+/* Free v and its n names; accepts NULL. */
+void name_uids_free(struct name_uid *v, size_t n);
 
 /* Read path (a missing file is no account). 0, or -errno (then *ret is NULL). */
 int localusers_open(const char *path, struct localusers **ret);
@@ -38,4 +49,4 @@ bool localusers_has(const struct localusers *lu, const char *name, uint32_t uid)
 const char *localusers_by_uid(const struct localusers *lu, uint32_t uid);
 
 /* Every account, sorted by uid (*ret_n of them); valid until the next refresh. */
-const struct local_account *localusers_all(const struct localusers *lu, size_t *ret_n);
+const struct name_uid *localusers_all(const struct localusers *lu, size_t *ret_n);

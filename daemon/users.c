@@ -31,12 +31,6 @@
 #define GECOS_MAX 255
 #define ROLE_MAX 255
 
-/* A removed user or a users_file pin: a name and a uid. */
-struct removed {
-        char *name;
-        uint32_t uid;
-};
-
 struct apilogin_users {
         const struct apilogin_config *cfg;
         struct apilogin_user *v;
@@ -44,9 +38,9 @@ struct apilogin_users {
         uint32_t *by_name, *by_uid; /* slot = index + 1; 0 = empty */
         size_t mask;                /* slots - 1 (a power of two minus one) */
         struct localusers *local;   /* the local accounts (not owned) */
-        struct removed *removed;
+        struct name_uid *removed;
         size_t n_removed;
-        struct removed *pins;       /* uids pinned in users_file */
+        struct name_uid *pins;       /* uids pinned in users_file */
         size_t n_pins, cap_pins;
         uint32_t *rg_gid;           /* gid of each cfg->role_groups[i].value ... */
         bool *rg_ok;                /* ... when that group exists */
@@ -157,35 +151,6 @@ static bool uid_cached(const struct apilogin_users *u, uint32_t uid)
 }
 
 /* ---- the local passwd and group files ---------------------------------------------------- */
-
-static void pairs_free(struct removed *v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
-}
-
-/* Append (name, uid) to *v (n entries, cap capacity). 0 or -ENOMEM. */
-static int pairs_push(struct removed **v, size_t *n, size_t *cap, const char *name, uint32_t uid)
-{
-        char *c = strdup(name);
-
-        if (!c)
-                return -ENOMEM;
-        if (*n == *cap) {
-                size_t nc = *cap ? *cap * 2 : 64;
-                struct removed *nv = realloc(*v, nc * sizeof(*nv));
-
-                if (!nv) {
-                        free(c);
-                        return -ENOMEM;
-                }
-                *v = nv;
-                *cap = nc;
-        }
-        (*v)[(*n)++] = (struct removed){ .name = c, .uid = uid };
-        return 0;
-}
 
 /* The gid of group name in the local group file, read directly: 1 and *ret, 0 if absent. */
 static int local_gid(const char *name, uint32_t *ret)
@@ -348,14 +313,6 @@ static int append(struct apilogin_users *u, struct apilogin_user *e)
         return 0;
 }
 
-static const struct removed *pair_find(const struct removed *v, size_t n, const char *name)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i].name, name) == 0)
-                        return &v[i];
-        return NULL;
-}
-
 /* Who holds uid, other than name: 1 with *ret_holder and *ret_kind, or 0. */
 static int uid_holder(const struct apilogin_users *u, uint32_t uid, const char *name,
                       const char **ret_holder, const char **ret_kind)
@@ -386,8 +343,8 @@ static int uid_holder(const struct apilogin_users *u, uint32_t uid, const char *
  * removed, else the first hash attempt; refused when anyone else holds that uid. */
 static int pick_uid(const struct apilogin_users *u, const char *name, uint32_t *ret)
 {
-        const struct removed *pin = pair_find(u->pins, u->n_pins, name);
-        const struct removed *was = pair_find(u->removed, u->n_removed, name);
+        const struct name_uid *pin = name_uid_find(u->pins, u->n_pins, name);
+        const struct name_uid *was = name_uid_find(u->removed, u->n_removed, name);
         const char *holder, *kind;
         uint32_t uid;
 
@@ -416,7 +373,7 @@ static void removed_forget(struct apilogin_users *u, const char *name)
 
 static int removed_add(struct apilogin_users *u, const char *name, uint32_t uid)
 {
-        struct removed *v;
+        struct name_uid *v;
         char *n;
 
         removed_forget(u, name);
@@ -427,7 +384,7 @@ static int removed_add(struct apilogin_users *u, const char *name, uint32_t uid)
                 return -ENOMEM;
         }
         u->removed = v;
-        u->removed[u->n_removed++] = (struct removed){ .name = n, .uid = uid };
+        u->removed[u->n_removed++] = (struct name_uid){ .name = n, .uid = uid };
         return 0;
 }
 
@@ -489,19 +446,7 @@ static int fill_users(const struct apilogin_users *u, struct apilogin_cache_pw *
 }
 
 /* The pairs of v whose uid lies in [min, max], as cache records; returns their number. */
-static size_t fill_pairs(const struct removed *v, size_t n, uint32_t min, uint32_t max,
-                         struct apilogin_cache_removed *out)
-{
-        size_t k = 0;
-
-        for (size_t i = 0; i < n; i++)
-                if (v[i].uid >= min && v[i].uid <= max && strlen(v[i].name) <= 255)
-                        out[k++] = (struct apilogin_cache_removed){ v[i].name, v[i].uid };
-        return k;
-}
-
-/* The local accounts whose uid lies in [min, max], as the cache's reserved records. */
-static size_t fill_local(const struct local_account *v, size_t n, uint32_t min, uint32_t max,
+static size_t fill_pairs(const struct name_uid *v, size_t n, uint32_t min, uint32_t max,
                          struct apilogin_cache_removed *out)
 {
         size_t k = 0;
@@ -522,7 +467,7 @@ static int write_cache(struct apilogin_users *u)
         _cleanup_free_ struct apilogin_cache_removed *rm =
                 calloc(u->n_removed ? u->n_removed : 1, sizeof(*rm));
         size_t n_local;
-        const struct local_account *local = localusers_all(u->local, &n_local);
+        const struct name_uid *local = localusers_all(u->local, &n_local);
         _cleanup_free_ struct apilogin_cache_removed *lo =
                 calloc(n_local ? n_local : 1, sizeof(*lo));
         struct apilogin_cache_content c = {
@@ -540,7 +485,7 @@ static int write_cache(struct apilogin_users *u)
         if (pw && x && gids && rm && lo) {
                 r = fill_users(u, pw, x, gids);
                 c.n_removed = fill_pairs(u->removed, u->n_removed, 0, UINT32_MAX, rm);
-                c.n_reserved = fill_local(local, n_local, cfg->uid_min, cfg->uid_max, lo);
+                c.n_reserved = fill_pairs(local, n_local, cfg->uid_min, cfg->uid_max, lo);
         }
         if (r == 0)
                 r = apilogin_cache_write(cfg->state_dir, &c);
@@ -632,11 +577,11 @@ static int create(struct apilogin_users *u, const char *name, const char *gecos,
  * logged and skip that name. Returns the number of users created, or -errno. */
 static int users_file_apply(struct apilogin_users *u)
 {
-        struct users_file_entry *want = NULL;
+        struct name_uid *want = NULL;
         size_t n_want = 0, i;
         int r = 0, made = 0;
 
-        pairs_free(u->pins, u->n_pins);
+        name_uids_free(u->pins, u->n_pins);
         u->pins = NULL;
         u->n_pins = u->cap_pins = 0;
         if (!u->cfg->users_file)
@@ -649,7 +594,7 @@ static int users_file_apply(struct apilogin_users *u)
         }
         for (size_t k = 0; r == 0 && k < n_want; k++)
                 if (want[k].uid != USERS_FILE_NO_PIN)
-                        r = pairs_push(&u->pins, &u->n_pins, &u->cap_pins, want[k].name,
+                        r = name_uid_push(&u->pins, &u->n_pins, &u->cap_pins, want[k].name,
                                        want[k].uid);
         for (size_t k = 0; r == 0 && k < n_want; k++) {
                 const struct apilogin_user *e = users_find(u, want[k].name);
@@ -661,7 +606,7 @@ static int users_file_apply(struct apilogin_users *u)
                 if (!e && create(u, want[k].name, NULL, &i) == 0)
                         made++;
         }
-        users_file_entries_free(want, n_want);
+        name_uids_free(want, n_want);
         return r < 0 ? r : made;
 }
 
@@ -704,8 +649,8 @@ struct apilogin_users *users_free(struct apilogin_users *u)
                 return NULL;
         for (size_t i = 0; i < u->n; i++)
                 user_clear(&u->v[i]);
-        pairs_free(u->removed, u->n_removed);
-        pairs_free(u->pins, u->n_pins);
+        name_uids_free(u->removed, u->n_removed);
+        name_uids_free(u->pins, u->n_pins);
         free(u->v);
         free(u->by_name);
         free(u->by_uid);

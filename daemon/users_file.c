@@ -54,42 +54,12 @@ static const char *entry_refusal(const struct apilogin_config *cfg, struct local
         return NULL;
 }
 
-static bool listed(const struct users_file_entry *v, size_t n, const char *name)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i].name, name) == 0)
-                        return true;
-        return false;
-}
-
-static int push(struct users_file_entry **v, size_t *n, size_t *cap, const char *name,
-                uint32_t uid)
-{
-        char *c = strdup(name);
-
-        if (!c)
-                return -ENOMEM;
-        if (*n == *cap) {
-                size_t nc = *cap ? *cap * 2 : 16;
-                struct users_file_entry *nv = realloc(*v, nc * sizeof(*nv));
-
-                if (!nv) {
-                        free(c);
-                        return -ENOMEM;
-                }
-                *v = nv;
-                *cap = nc;
-        }
-        (*v)[(*n)++] = (struct users_file_entry){ .name = c, .uid = uid };
-        return 0;
-}
-
 int users_file_read(const struct apilogin_config *cfg, struct localusers *local,
-                    struct users_file_entry **ret, size_t *ret_n)
+                    struct name_uid **ret, size_t *ret_n)
 {
         _cleanup_fclose_ FILE *f = fopen(cfg->users_file, "re");
         _cleanup_free_ char *line = NULL;
-        struct users_file_entry *v = NULL;
+        struct name_uid *v = NULL;
         size_t lcap = 0, n = 0, cap = 0;
         int lineno = 0, r = 0;
 
@@ -109,26 +79,19 @@ int users_file_read(const struct apilogin_config *cfg, struct localusers *local,
                 if (k <= 0)
                         continue;
                 why = entry_refusal(cfg, local, name, uid);
-                if (!why && listed(v, n, name))
+                if (!why && name_uid_find(v, n, name))
                         why = "listed twice";
                 if (why)
                         dlog_warn("%s:%d: %s is %s, ignoring the line", cfg->users_file, lineno,
                                   apilogin_name_valid(name) ? name : "(invalid)", why);
                 else
-                        r = push(&v, &n, &cap, name, uid);
+                        r = name_uid_push(&v, &n, &cap, name, uid);
         }
         if (r < 0) {
-                users_file_entries_free(v, n);
+                name_uids_free(v, n);
                 return r;
         }
         *ret = v;
         *ret_n = n;
         return 0;
-}
-
-void users_file_entries_free(struct users_file_entry *v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
 }

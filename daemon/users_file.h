@@ -8,20 +8,14 @@
 
 #include "conf.h"
 
-struct localusers;
+#include "localusers.h"
 
-#define USERS_FILE_NO_PIN UINT32_MAX
-
-struct users_file_entry {
-        char *name;
-        uint32_t uid; /* the pinned uid, or USERS_FILE_NO_PIN */
-};
+#define USERS_FILE_NO_PIN UINT32_MAX /* an entry's uid when the line pins none */
 
 /* Read cfg->users_file into *ret (*ret_n entries): the names that may be provisioned, in
  * file order. A line that is malformed, names an invalid, denied or (unless
  * allow_local_users) local name, pins a uid outside uid_range, or repeats a name is
- * logged with file:line and skipped. 0, or -errno when the file cannot be read. */
+ * logged with file:line and skipped. 0, or -errno when the file cannot be read. Free
+ * *ret with name_uids_free. */
 int users_file_read(const struct apilogin_config *cfg, struct localusers *local,
-                    struct users_file_entry **ret, size_t *ret_n);
-
-void users_file_entries_free(struct users_file_entry *v, size_t n);
+                    struct name_uid **ret, size_t *ret_n);
