@@ -6,10 +6,10 @@
 srcdir=${top_srcdir:-$(dirname "$0")/..}
 cd "$srcdir" || exit 99
 files=$(find . \( -path ./.git -o -path ./debian -o -path './build*' -o -path ./autom4te.cache \
-                -o -path './apilogin-*' -o -name '.deps' -o -name '.libs' \) -prune -o \
+                -o -path './apilogin-*' -o -path ./_build -o -name '.deps' -o -name '.libs' \) -prune -o \
              -type f \( -name '*.c' -o -name '*.h' -o -name '*.sh' -o -name '*.py' \
                 -o -name Makefile.am -o -name configure.ac -o -path './man/*.[58]' \) -print |
-        grep -vxE './config.h|./confdefs.h' | sort)
+        grep -vE '/(config|confdefs)\.h$' | sort)
 n=0 bad=0
 for f in $files; do
         n=$((n + 1))
