@@ -624,6 +624,7 @@ static void test_lc_refresh_logout(void **state)
                 apilogin_result_clear(&res);
                 apilogin_http_resp_clear(&resp);
         }
+        apilogin_type_conf_free(&d->type, p.conf);
 }
 
 /* ---- token_login ------------------------------------------------------------------------ */
@@ -676,6 +677,7 @@ static void test_tl_request(void **state)
         assert_int_equal(d->login_request(&in, &req), 0);
         check_tl_params(&req, "sub user&=");
         apilogin_http_req_clear(&req);
+        apilogin_type_conf_free(&d->type, p.conf);
 }
 
 static void test_tl_request_einval(void **state)
@@ -836,6 +838,7 @@ static void test_tl_error_table(void **state)
                 assert_null(res.token);
                 assert_non_null(res.api_message);
                 apilogin_result_clear(&res);
+                p.conf = apilogin_type_conf_free(&d->type, p.conf);
         }
 }
 
