@@ -39,6 +39,7 @@
 #include "duration.h"
 #include "macro.h"
 #include "names.h"
+#include "sockpath.h"
 
 #define VALUE_MAX 4096         /* longest value, in bytes */
 #define LIST_MAX 256           /* most entries in a list, most provider sections */
@@ -977,25 +978,6 @@ static int begin_section(parser *p, const char *s)
                     (int)(len > 80 ? 80 : len), in);
 }
 
-/* Drop indentation, a comment ('#' or ';' at the start or after a blank) and trailing
- * blanks. Returns where the rest starts (possibly ""). */
-static char *clean_line(char *s)
-{
-        bool after_blank = true;
-        char *end;
-
-        s += strspn(s, " \t\r\n\f\v");
-        for (end = s; *end; end++) {
-                if ((*end == '#' || *end == ';') && after_blank)
-                        break;
-                after_blank = isspace((unsigned char)*end);
-        }
-        *end = '\0';
-        while (end > s && isspace((unsigned char)end[-1]))
-                *--end = '\0';
-        return s;
-}
-
 /* Judge one cleaned line; section headers are taken here. */
 static int check_line(parser *p, const char *s)
 {
@@ -1040,7 +1022,7 @@ static char *read_line(char *str, int num, void *stream)
         }
         if (p->lineno == 1 && (size_t)n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
                 s += 3; /* UTF-8 byte order mark */
-        s = clean_line(s);
+        s = apilogin_config_line_clean(s);
         if (check_line(p, s) < 0)
                 return NULL;
         len = strlen(s);

@@ -17,9 +17,7 @@
 
 #define LINE_MAX_BYTES 4200 /* the parser's longest value plus its key and blanks */
 
-/* Strip indentation, a comment ("#" or ";" at the start or after a blank, as the parser
- * does) and trailing blanks, in place. */
-static char *clean(char *s)
+char *apilogin_config_line_clean(char *s)
 {
         bool after_blank = true;
         char *end;
@@ -95,7 +93,7 @@ static int scan(FILE *f, char *buf, size_t n)
 
                 if (too_long)
                         continue;
-                s = clean(line);
+                s = apilogin_config_line_clean(line);
                 if (*s == '[') {
                         global = is_global(s);
                         continue;

@@ -16,3 +16,9 @@
  * "key = value" with "#" or ";" starting a comment (a whole line, or after the value
  * when preceded by a blank); over-long lines are skipped. Never logs. */
 int apilogin_socket_from_config(const char *config_path, char *buf, size_t n);
+
+/* One line of the config file as both readers (this one and core/conf.c) see it: without
+ * indentation, without a comment ("#" or ";" at the start or after a blank) and without
+ * trailing blanks, cut in place. Returns where the rest starts (possibly ""). One
+ * function, so that the client and the daemon can never disagree on what is a comment. */
+char *apilogin_config_line_clean(char *s);
