@@ -283,6 +283,13 @@ static void do_acct(struct server *s, const struct apilogin_msg *m, struct srv_r
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
+/* Whether m is about c's own name. Looked up only for the requests that need it: a PING
+ * flood must not cost a users lookup and a stat of /etc/passwd each. */
+static bool caller_owns(const struct client *c, const struct apilogin_msg *m)
+{
+        return m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user);
+}
+
 /* Why a non-root caller may not send m, or NULL when it may: PING, and AUTH, QUERY and
  * ACCT for its own name, as a screen locker does for its user. AUTH checks the name
  * itself (with its own rate limit, so the refusal is logged with the login); a QUERY
@@ -290,17 +297,15 @@ static void do_acct(struct server *s, const struct apilogin_msg *m, struct srv_r
  * and the probe is logged. */
 static const char *nonroot_refusal(const struct client *c, const struct apilogin_msg *m)
 {
-        bool own = m->user && login_caller_owns(c->srv->d->logins, c->cred.uid, m->user);
-
         switch (m->type) {
         case APILOGIN_REQ_PING:
         case APILOGIN_REQ_AUTH:
         case APILOGIN_REQ_TEST_LOGIN:
                 return NULL;
         case APILOGIN_REQ_QUERY:
-                return own ? NULL : "a query about another user";
+                return caller_owns(c, m) ? NULL : "a query about another user";
         case APILOGIN_REQ_ACCT:
-                if (own)
+                if (caller_owns(c, m))
                         return NULL;
                 return "an account request about another user";
         default:
