@@ -9,18 +9,26 @@ cd "$(dirname "$0")"
 ./scripts/build.sh
 echo "== unit and end-to-end tests (make check)"
 rc=0
-make -s check VERBOSE=1 || rc=$?
+failed=""
+step_failed() { rc=1; failed="$failed $1"; }
+make -s check VERBOSE=1 || step_failed "make-check"
 # Fuzzing (~20 s per target, ~4 min) and the ASan+UBSan build's unit tests: their own
 # results print here, before the closing summary line (which counts make check's tests).
 echo "== fuzzing (scripts/fuzz.sh)"
-./scripts/fuzz.sh || rc=1
+./scripts/fuzz.sh || step_failed "fuzz"
 echo "== ASan+UBSan build (scripts/sanitize.sh)"
-./scripts/sanitize.sh || rc=1
+./scripts/sanitize.sh || step_failed "sanitize"
 ./scripts/summary.sh
 # Second step: the .debs installed and used on a booted Debian bookworm (systemd-nspawn).
 # APILOGIN_SKIP_SYSTEM_TEST=1 leaves it out.
 if [ -z "${APILOGIN_SKIP_SYSTEM_TEST:-}" ]; then
         echo "== system test: packages on a booted Debian (tests/system/run.sh)"
-        bash tests/system/run.sh || rc=1
+        bash tests/system/run.sh || step_failed "system-test"
+fi
+# Name the failed steps last, so a truncated log still says which one broke.
+if [ $rc -ne 0 ]; then
+        echo "== test.sh: FAILED:$failed" >&2
+else
+        echo "== test.sh: every step passed"
 fi
 exit $rc
