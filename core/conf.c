@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* conf.c: the apilogin.conf parser (contract in conf.h).
  *
- * libinih splits "key = value" lines. A line reader sits in front of it and hands it one
- * cleaned line at a time, because inih as distributions build it (v55, Debian) cannot be
- * trusted with raw lines:
- *   - it has no line numbers for the handler (INI_HANDLER_LINENO is 0), so we count;
- *   - "#" after a value is not a comment there, only ";" is; we strip both, the same way
- *     whatever inih's build flags are ("#" or ";" at the start or after a blank);
- *   - an indented line continues the previous value; we drop indentation, so it never does;
- *   - a line longer than its 200-byte buffer is split in two; we refuse it instead, with
- *     file and line; a list longer than that is written as the same key on several lines,
- *     each occurrence appending to the list (the list keys have .append);
- *   - section names are cut at 49 bytes and a section without keys is reported to nobody;
- *     we read "[...]" lines ourselves;
- *   - "key: value" is accepted; we require "=".
+ * The file is read here, line by line, without libinih: inih as distributions build it
+ * (v55, Debian) cannot read apilogin.conf as SPEC writes it. "#" after a value is no
+ * comment there (only ";" is), its handler gets no line numbers, lines over 200 bytes are
+ * split in two, section names are cut at 49 bytes (a provider name may have 63) and an
+ * indented line continues the previous value. What a line may be:
+ *   - blank, or a comment: "#" or ";" at the start or after a blank, to the end of line;
+ *   - "[global]" or "[provider NAME]";
+ *   - "key = value" (not "key: value"); the value is everything after the first "=",
+ *     blanks trimmed, at most VALUE_MAX bytes. A list key given on several lines appends.
  * Every key is a row of a table (struct apilogin_key): [global]'s and the keys every
  * provider has are here; a provider's other keys are its type's, and wait in the section's
  * "pending" list until the end of the section, when its type (given on any line) is
@@ -25,7 +21,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -813,7 +808,7 @@ const struct apilogin_key *apilogin_config_common_keys(size_t *ret_n)
         return common_keys;
 }
 
-/* ---- the inih handler ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------------------- */
 
 static const struct apilogin_key *key_find(const struct apilogin_key *keys, size_t n,
                                            const char *name)
@@ -867,35 +862,24 @@ static int on_provider_key(parser *p, const char *name, const char *value)
         return set_key(p, common_keys, k, ps->line, &c->prov[c->n_prov - 1], secname, value);
 }
 
-/* inih's callback for every "key = value" line. Ignores inih's section argument (see the
- * top of the file); returns nonzero to go on. */
-static int on_key(void *user, const char *section, const char *name, const char *value)
+/* One "key = value" line, in the section being read. */
+static int on_key(parser *p, const char *name, const char *value)
 {
-        parser *p = user;
         const struct apilogin_key *k;
-        int r;
 
-        (void)section;
-        if (p->r < 0)
-                return 0;
-        if (strlen(value) > VALUE_MAX) {
-                (void)fail(p, p->lineno, name, "value too long (at most %d bytes)", VALUE_MAX);
-                return 0;
-        }
+        if (strlen(value) > VALUE_MAX)
+                return fail(p, p->lineno, name, "value too long (at most %d bytes)", VALUE_MAX);
         switch (p->sec) {
         case SEC_GLOBAL:
                 k = key_find(global_keys, N_GKEYS, name);
-                r = k ? set_key(p, global_keys, k, p->gkey_line, p->cfg, "[global]", value)
-                      : fail(p, p->lineno, name, "unknown key in [global]");
-                break;
+                return k ? set_key(p, global_keys, k, p->gkey_line, p->cfg, "[global]", value)
+                         : fail(p, p->lineno, name, "unknown key in [global]");
         case SEC_PROVIDER:
-                r = on_provider_key(p, name, value);
-                break;
+                return on_provider_key(p, name, value);
         default:
-                r = fail(p, p->lineno, name,
-                         "key outside of a section (put it under [global] or [provider NAME])");
+                return fail(p, p->lineno, name,
+                            "key outside of a section (put it under [global] or [provider NAME])");
         }
-        return r >= 0;
 }
 
 /* ---- section headers and the line reader ------------------------------------------------ */
@@ -935,7 +919,7 @@ static int begin_provider(parser *p, const char *name)
         return 0;
 }
 
-/* s: a cleaned line starting with '['. It is left as it is: inih reads it after us. */
+/* s: a cleaned line starting with '['. */
 static int begin_section(parser *p, const char *s)
 {
         const char *end = strchr(s, ']'), *in = s + 1, *n;
@@ -978,10 +962,10 @@ static int begin_section(parser *p, const char *s)
                     (int)(len > 80 ? 80 : len), in);
 }
 
-/* Judge one cleaned line; section headers are taken here. */
-static int check_line(parser *p, const char *s)
+/* s: one cleaned line (no comment, no outer blanks): a section header, a key or nothing. */
+static int take_line(parser *p, char *s)
 {
-        size_t eq;
+        char *eq, *end, *v;
 
         for (const char *c = s; *c; c++)
                 if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
@@ -990,50 +974,45 @@ static int check_line(parser *p, const char *s)
                 return begin_section(p, s);
         if (*s == '\0')
                 return 0;
-        eq = strcspn(s, "=");
-        if (s[eq] != '=' || eq == 0 || memchr(s, ':', eq))
+        eq = strchr(s, '=');
+        if (!eq || eq == s || memchr(s, ':', (size_t)(eq - s)))
                 return fail(p, p->lineno, NULL,
                             "expected 'key = value', '[global]' or '[provider NAME]'");
-        return 0;
+        for (end = eq; end > s && (end[-1] == ' ' || end[-1] == '\t'); end--)
+                ;
+        *end = '\0';
+        v = eq + 1;
+        v += strspn(v, " \t");
+        return on_key(p, s, v);
 }
 
-/* The ini_reader: like fgets, but one whole cleaned line per call (see the top). */
-static char *read_line(char *str, int num, void *stream)
+/* Read the file to its end or the first error, one line at a time. */
+static int read_lines(parser *p)
 {
-        parser *p = stream;
         ssize_t n;
-        size_t len;
         char *s;
 
-        if (p->r < 0)
-                return NULL;
-        errno = 0;
-        n = getline(&p->buf, &p->buf_sz, p->f);
-        if (n < 0) {
-                if (!feof(p->f))
-                        (void)fail_r(p, errno == ENOMEM ? -ENOMEM : -EIO, 0, NULL, "read error");
-                return NULL;
+        for (;;) {
+                errno = 0;
+                n = getline(&p->buf, &p->buf_sz, p->f);
+                if (n < 0)
+                        return feof(p->f) ? 0
+                                          : fail_r(p, errno == ENOMEM ? -ENOMEM : -EIO, 0, NULL,
+                                                   "read error");
+                p->lineno++;
+                s = p->buf;
+                if (memchr(s, '\0', (size_t)n))
+                        return fail(p, p->lineno, NULL, "NUL byte in line");
+                if (p->lineno == 1 && (size_t)n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+                        s += 3; /* UTF-8 byte order mark */
+                s = apilogin_config_line_clean(s);
+                if (strlen(s) > APILOGIN_CONFIG_LINE_MAX)
+                        return fail(p, p->lineno, NULL,
+                                    "line too long (at most %d bytes without comments)",
+                                    APILOGIN_CONFIG_LINE_MAX);
+                if (take_line(p, s) < 0)
+                        return p->r;
         }
-        p->lineno++;
-        s = p->buf;
-        if (memchr(s, '\0', (size_t)n)) {
-                (void)fail(p, p->lineno, NULL, "NUL byte in line");
-                return NULL;
-        }
-        if (p->lineno == 1 && (size_t)n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-                s += 3; /* UTF-8 byte order mark */
-        s = apilogin_config_line_clean(s);
-        if (check_line(p, s) < 0)
-                return NULL;
-        len = strlen(s);
-        if (num < 2 || len > (size_t)num - 2) {
-                (void)fail(p, p->lineno, NULL, "line too long (at most %d bytes without comments)",
-                           num > 2 ? num - 2 : 0);
-                return NULL;
-        }
-        memcpy(str, s, len);
-        memcpy(str + len, "\n", 2);
-        return str;
 }
 
 /* ---- end of a section: the type's keys, defaults, checks --------------------------------- */
@@ -1263,13 +1242,9 @@ static int parse_all(parser *p)
 
         if (r < 0)
                 return r;
-        r = ini_parse_stream(read_line, p, on_key, p);
-        if (p->r < 0)
-                return p->r;
-        if (r == -2)
-                return fail_r(p, -ENOMEM, 0, NULL, "out of memory");
-        if (r != 0) /* inih found a line it could not read that we let through */
-                return fail(p, r > 0 ? r : 0, NULL, "syntax error");
+        r = read_lines(p);
+        if (r < 0)
+                return r;
         r = finish(p);
         return r ?: check_named_files(p);
 }

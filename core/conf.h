@@ -3,7 +3,7 @@
  * and by apiloginctl check-config. The PAM module never links it: it needs only the socket
  * path (core/sockpath.h) and asks the daemon for everything else.
  *
- * INI syntax through libinih: [global], [provider NAME]; "#" and ";" comments (also after
+ * INI syntax, read by our own line reader: [global], [provider NAME]; "#" and ";" comments (also after
  * a value); durations with s/m/h/d suffixes. Unknown sections or keys, bad values, a
  * provider named in "providers" without a section, or a section whose type misses a
  * required key are errors naming file, line and key. The parser knows [global] and the

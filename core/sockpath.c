@@ -15,8 +15,6 @@
 #include "macro.h"
 #include "sockpath.h"
 
-#define LINE_MAX_BYTES 4200 /* the parser's longest value plus its key and blanks */
-
 char *apilogin_config_line_clean(char *s)
 {
         bool after_blank = true;
@@ -84,7 +82,7 @@ static bool next_line(FILE *f, char *line, size_t n, bool *too_long)
 
 static int scan(FILE *f, char *buf, size_t n)
 {
-        char line[LINE_MAX_BYTES];
+        char line[APILOGIN_CONFIG_LINE_MAX];
         bool global = false, too_long;
 
         while (next_line(f, line, sizeof(line), &too_long)) {

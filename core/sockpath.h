@@ -22,3 +22,7 @@ int apilogin_socket_from_config(const char *config_path, char *buf, size_t n);
  * trailing blanks, cut in place. Returns where the rest starts (possibly ""). One
  * function, so that the client and the daemon can never disagree on what is a comment. */
 char *apilogin_config_line_clean(char *s);
+
+/* The longest line either reader takes, comments cut: a 4096-byte value, its key and
+ * blanks. */
+#define APILOGIN_CONFIG_LINE_MAX 4200

@@ -48,15 +48,15 @@ TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 # shellcheck disable=SC2207
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
         -fno-sanitize-recover=undefined -std=gnu11 -I"$top" -I"$top/core" -I"$top/tests/fuzz"
-        $(pkg-config --cflags libcurl libcjson inih)
+        $(pkg-config --cflags libcurl libcjson)
         '-DAPILOGIN_CONFIG_PATH="/etc/apilogin/apilogin.conf"'
         '-DAPILOGIN_STATEDIR="/var/lib/apilogin"' '-DAPILOGIN_RUNDIR="/run/apilogin"'
         -Wall -Wno-unused-parameter -Wno-unused-function)
 # shellcheck disable=SC2207
-LIBS=($(pkg-config --libs libcurl libcjson inih) -lcdb)
+LIBS=($(pkg-config --libs libcurl libcjson) -lcdb)
 # Everything a target may need; ws.c is left out (fuzz_ws.c includes it).
 LIB_SRC="core/proto.c core/secure.c core/conf.c core/url.c core/outcome.c core/duration.c
-        core/arena.c core/uidhash.c core/names.c core/cache.c
+        core/arena.c core/uidhash.c core/names.c core/cache.c core/sockpath.c
         daemon/http.c daemon/loop.c daemon/cache_write.c daemon/fsutil.c
         daemon/providers/driver.c daemon/providers/registry.c
         daemon/providers/login_check.c daemon/providers/token_login.c

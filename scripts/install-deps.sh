@@ -4,7 +4,7 @@
 # skipping the ones already present. Debian 12 / Ubuntu 22.04 or newer.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
-libpam0g-dev libcurl4-openssl-dev libcjson-dev libinih-dev libcdb-dev libkeyutils-dev
+libpam0g-dev libcurl4-openssl-dev libcjson-dev libcdb-dev libkeyutils-dev
 libcrypt-dev
 libsystemd-dev libmicrohttpd-dev libcmocka-dev
 pamtester openssh-server openssh-client sshpass libfaketime faketime

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fuzz_conf.c: libFuzzer target for the config parser (core/conf.c, through libinih),
+/* fuzz_conf.c: libFuzzer target for the config parser (core/conf.c),
  * fed the input as the file apilogin.conf. A config that loads must be usable: every
  * provider it lists has its section, and freeing it is clean (ASan/LSan check). */
 #include "config.h"

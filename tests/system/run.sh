@@ -28,7 +28,7 @@ TIMEOUT=${SYSTEST_TIMEOUT:-1200}
 # refapi's counters, and the run-time libraries of the packages and of refapi (the
 # container has no network, so apt installs the .debs from what is there).
 IMAGE_PKGS="systemd systemd-sysv dbus libpam-systemd openssh-server openssh-client sshpass
-iproute2 procps curl libcurl4 libcjson1 libinih1 libcdb1 libkeyutils1 libmicrohttpd12
+iproute2 procps curl libcurl4 libcjson1 libcdb1 libkeyutils1 libmicrohttpd12
 libsystemd0"
 
 if [ -z "${SYSTEST_INNER:-}" ]; then
