@@ -26,11 +26,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <security/_pam_types.h>
-
 #include "ctl.h"
 #include "macro.h"
 #include "outcome.h"
+#include "pam_code.h"
 #include "secure.h"
 
 #define SERVICE_NAME "apiloginctl"
@@ -203,35 +202,6 @@ static int read_password(const char *user, const char *what, struct secret_buf *
         return r > 0 ? 0 : r < 0 ? r : -ENODATA;
 }
 
-/* The PAM code pam_apilogin returns for an outcome in the auth phase: a copy of
- * outcome_to_pam in pam_module/pam_apilogin.c (the CLI does not link the module), named as
- * in <security/_pam_types.h>. */
-static const char *pam_code_of(unsigned outcome, int *ret_num)
-{
-        static const struct {
-                const char *name;
-                int num;
-        } map[_APILOGIN_OUTCOME_MAX] = {
-                [APILOGIN_OK] = { "PAM_SUCCESS", PAM_SUCCESS },
-                [APILOGIN_AUTH_ERR] = { "PAM_AUTH_ERR", PAM_AUTH_ERR },
-                [APILOGIN_USER_UNKNOWN] = { "PAM_USER_UNKNOWN", PAM_USER_UNKNOWN },
-                [APILOGIN_ACCT_EXPIRED] = { "PAM_ACCT_EXPIRED", PAM_ACCT_EXPIRED },
-                [APILOGIN_PERM_DENIED] = { "PAM_PERM_DENIED", PAM_PERM_DENIED },
-                [APILOGIN_MAXTRIES] = { "PAM_MAXTRIES", PAM_MAXTRIES },
-                [APILOGIN_UNAVAIL] = { "PAM_AUTHINFO_UNAVAIL", PAM_AUTHINFO_UNAVAIL },
-                [APILOGIN_SERVICE_ERR] = { "PAM_SERVICE_ERR", PAM_SERVICE_ERR },
-                [APILOGIN_NEW_AUTHTOK] = { "PAM_NEW_AUTHTOK_REQD", PAM_NEW_AUTHTOK_REQD },
-                [APILOGIN_IGNORE] = { "PAM_IGNORE", PAM_IGNORE },
-        };
-
-        if (outcome >= _APILOGIN_OUTCOME_MAX) {
-                *ret_num = PAM_SERVICE_ERR;
-                return "PAM_SERVICE_ERR";
-        }
-        *ret_num = map[outcome].num;
-        return map[outcome].name;
-}
-
 /* The value of "key=" in the daemon's key=value lines, copied into buf ("-" if absent). */
 static const char *field(const char *text, const char *key, char *buf, size_t n)
 {
@@ -260,7 +230,7 @@ static int print_auth_reply(const struct apilogin_msg *reply)
                 fprintf(stderr, "Failed to read the reply of apilogind: no outcome\n");
                 return CTL_EXIT_FAIL;
         }
-        pam = pam_code_of(reply->outcome, &num);
+        num = apilogin_outcome_pam((int)reply->outcome, &pam);
         fputs(apilogin_outcome_name((int)reply->outcome), stdout);
         if (reply->message && reply->message[0]) {
                 fputs(": ", stdout);

@@ -376,21 +376,37 @@ static int parse_type(parser *p, const struct apilogin_key *k, void *obj, const 
                     names[0] ? names : "this program knows no type");
 }
 
-static int parse_renew(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+/* v as the index of one of the n words; the error lists them. */
+static int parse_word_of(parser *p, const struct apilogin_key *k, const char *v,
+                         const char *const *words, size_t n, int *ret)
 {
-        struct apilogin_provider_cfg *pc = obj;
+        char use[128];
+        size_t len = 0;
 
-        if (strcmp(v, "none") == 0)
-                pc->renew = APILOGIN_RENEW_NONE;
-        else if (strcmp(v, "relogin") == 0)
-                pc->renew = APILOGIN_RENEW_RELOGIN;
-        else
-                return fail(p, p->lineno, k->name, "invalid value '%.80s' (use none or relogin)",
-                            v);
-        return 0;
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(v, words[i]) == 0) {
+                        *ret = (int)i;
+                        return 0;
+                }
+                if (len < sizeof(use))
+                        len += (size_t)snprintf(use + len, sizeof(use) - len, "%s%s",
+                                                i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                                                words[i]);
+        }
+        return fail(p, p->lineno, k->name, "invalid value '%.80s' (use %s)", v, use);
 }
 
-/* Parse a duration and check it against [min, max]; "what" the caller's key. */
+static int parse_renew(parser *p, const struct apilogin_key *k, void *obj, const char *v)
+{
+        static const char *const words[] = { "none", "relogin" };
+        struct apilogin_provider_cfg *pc = obj;
+        int i, r = parse_word_of(p, k, v, words, ELEMENTSOF(words), &i);
+
+        if (r == 0)
+                pc->renew = i == 0 ? APILOGIN_RENEW_NONE : APILOGIN_RENEW_RELOGIN;
+        return r;
+}
+
 static int parse_duration_in(parser *p, const char *key, const char *v, uint64_t min,
                              uint64_t max, uint64_t *ret_s)
 {
@@ -490,16 +506,13 @@ static int parse_offline_after(parser *p, const struct apilogin_key *k, void *ob
 
 static int parse_on_revoke(parser *p, const struct apilogin_key *k, void *obj, const char *v)
 {
+        static const char *const words[] = { "log", "end_session" };
         struct apilogin_config *c = obj;
+        int i, r = parse_word_of(p, k, v, words, ELEMENTSOF(words), &i);
 
-        if (strcmp(v, "log") == 0)
-                c->on_remote_revoke = APILOGIN_REVOKE_LOG;
-        else if (strcmp(v, "end_session") == 0)
-                c->on_remote_revoke = APILOGIN_REVOKE_END_SESSION;
-        else
-                return fail(p, p->lineno, k->name,
-                            "invalid value '%.80s' (use log or end_session)", v);
-        return 0;
+        if (r == 0)
+                c->on_remote_revoke = i == 0 ? APILOGIN_REVOKE_LOG : APILOGIN_REVOKE_END_SESSION;
+        return r;
 }
 
 /* A provider's own offline_login overrides [global]'s. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* outcome.h: the one vocabulary every provider driver, the daemon, the PAM module and the
  * CLI use for the result of a login. Each driver maps its API's own codes into it (one
- * table per driver); the PAM module maps it to a PAM code in one function. */
+ * table per driver); core/pam_code.h maps it to a PAM code. */
 #pragma once
 
 enum apilogin_outcome {

@@ -270,15 +270,17 @@ static int check_req(const struct apilogin_http_req *req)
         return 0;
 }
 
-/* Every curl option of a transfer, security settings included. -errno on failure. */
-static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p,
-                      bool allow_http, long timeout_ms)
+#define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val); } while (0)
+
+/* Where a transfer goes and how: URL, protocols, timeouts, proxy, CA, callbacks. The
+ * security settings are all here. */
+static CURLcode set_transport(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p,
+                              bool allow_http, long timeout_ms)
 {
         const char *protos = allow_http ? "https,http" : "https";
         CURL *e = x->easy;
         CURLcode c = CURLE_OK;
 
-#define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val); } while (0)
         /* A login's jar replaces the shared TLS session cache for its transfers: one share
          * per easy handle. The connections stay warm in the multi all the same. */
         SET(CURLOPT_SHARE, x->req.jar ? x->req.jar->share : x->h->share);
@@ -309,6 +311,15 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
          * https_proxy and all_proxy, and an empty no-proxy list ignores no_proxy. */
         SET(CURLOPT_PROXY, p && p->proxy ? p->proxy : "");
         SET(CURLOPT_NOPROXY, "");
+        return c;
+}
+
+/* What a transfer sends: POST or GET, a warm connection's keeper, a WebSocket's connect. */
+static CURLcode set_request(struct apilogin_http_xfer *x)
+{
+        CURL *e = x->easy;
+        CURLcode c = CURLE_OK;
+
         if (x->req.post) {
                 SET(CURLOPT_POST, 1L);
                 SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);
@@ -329,7 +340,18 @@ static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provid
                 SET(CURLOPT_CONNECT_ONLY, 1L);
                 SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         }
+        return c;
+}
 #undef SET
+
+/* Every curl option of a transfer. -errno on failure. */
+static int setup_easy(struct apilogin_http_xfer *x, const struct apilogin_provider_cfg *p,
+                      bool allow_http, long timeout_ms)
+{
+        CURLcode c = set_transport(x, p, allow_http, timeout_ms);
+
+        if (c == CURLE_OK)
+                c = set_request(x);
         if (c == CURLE_OUT_OF_MEMORY)
                 return -ENOMEM;
         return c == CURLE_OK ? 0 : -EINVAL;
@@ -419,25 +441,34 @@ static int xfer_new(struct apilogin_http *h, struct apilogin_http_req *req,
 /* The checks, the easy handle and its options, and the multi: what apilogin_http_start
  * and apilogin_http_connect share. x->done or x->connected is set from cb before the
  * transfer can run. *req is cleared either way. */
+/* Whether a transfer may start: a well-formed http(s) request the provider allows, time
+ * left, and someone to tell. */
+static int check_start(const struct apilogin_provider_cfg *p, const struct apilogin_http_req *req,
+                       uint64_t deadline_ms, uint64_t now, const struct apilogin_http_xfer *cb)
+{
+        int r = check_req(req);
+
+        if (r < 0)
+                return r;
+        if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
+                return -EPERM; /* http(s) only here: ws:// belongs to ws.c */
+        r = apilogin_http_url_allowed(req->url, p && p->insecure_http);
+        if (r < 0)
+                return r;
+        if (deadline_ms <= now)
+                return -ETIMEDOUT;
+        return cb->done || cb->connected ? 0 : -EINVAL;
+}
+
 static int xfer_start(struct apilogin_http *h, const struct apilogin_provider_cfg *p,
                       struct apilogin_http_req *req, uint64_t deadline_ms,
                       const struct apilogin_http_xfer *cb, struct apilogin_http_xfer **ret_xfer)
 {
         struct apilogin_http_xfer *x = NULL;
         uint64_t now = apilogin_now_ms();
-        bool insecure = p && p->insecure_http;
         int r;
 
-        r = check_req(req);
-        if (r == 0 && (strncasecmp(req->url, "http://", 7) != 0 &&
-                       strncasecmp(req->url, "https://", 8) != 0))
-                r = -EPERM; /* http(s) only here: ws:// belongs to ws.c */
-        if (r == 0)
-                r = apilogin_http_url_allowed(req->url, insecure);
-        if (r == 0 && deadline_ms <= now)
-                r = -ETIMEDOUT;
-        if (r == 0 && !cb->done && !cb->connected)
-                r = -EINVAL;
+        r = check_start(p, req, deadline_ms, now, cb);
         if (r == 0)
                 r = xfer_new(h, req, &x);
         if (r < 0) {

@@ -25,6 +25,7 @@
 #include "macro.h"
 #include "names.h"
 #include "outcome.h"
+#include "pam_code.h"
 #include "pam_opts.h"
 #include "proto.h"
 #include "secure.h"
@@ -44,23 +45,6 @@
  * random time in [MIN, MIN + SPREAD), so response time does not tell names apart. */
 #define STANDIN_DELAY_MIN_MS 500
 #define STANDIN_DELAY_SPREAD_MS 500
-
-/* The one place outcomes become PAM codes. */
-static int outcome_to_pam(int outcome)
-{
-        switch (outcome) {
-        case APILOGIN_OK: return PAM_SUCCESS;
-        case APILOGIN_AUTH_ERR: return PAM_AUTH_ERR;
-        case APILOGIN_USER_UNKNOWN: return PAM_USER_UNKNOWN;
-        case APILOGIN_ACCT_EXPIRED: return PAM_ACCT_EXPIRED;
-        case APILOGIN_PERM_DENIED: return PAM_PERM_DENIED;
-        case APILOGIN_MAXTRIES: return PAM_MAXTRIES;
-        case APILOGIN_UNAVAIL: return PAM_AUTHINFO_UNAVAIL;
-        case APILOGIN_NEW_AUTHTOK: return PAM_NEW_AUTHTOK_REQD;
-        case APILOGIN_IGNORE: return PAM_IGNORE;
-        default: return PAM_SERVICE_ERR;
-        }
-}
 
 /* Each phase's requests share one connection (apilogin_client_exchange), closed on return. */
 static void client_closep(struct apilogin_client *c)
@@ -146,7 +130,7 @@ static int query(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         r = call_daemon(pamh, o, cl, &req, &reply, QUERY_TIMEOUT_MS);
         if (r != 0)
                 return r;
-        r = outcome_to_pam((int)reply.outcome);
+        r = apilogin_outcome_pam((int)reply.outcome, NULL);
         if (r == PAM_USER_UNKNOWN || r == PAM_IGNORE) {
                 pam_debug(pamh, o, "user %s is not handled by apilogin for this service", user);
                 r = not_ours;
@@ -265,7 +249,7 @@ static int authenticate(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         if (r == 0) {
                 tell_user(pamh, o, &reply);
                 remember_verdict(pamh, (int)reply.outcome);
-                r = outcome_to_pam((int)reply.outcome);
+                r = apilogin_outcome_pam((int)reply.outcome, NULL);
                 if (r == PAM_IGNORE)
                         r = PAM_USER_UNKNOWN;
                 if (r == PAM_SUCCESS)
@@ -327,7 +311,7 @@ static int ask_account(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
         req.provider = NULL;
         r = call_daemon(pamh, o, cl, &req, &reply, q->timeout_ms);
         if (r == 0)
-                r = outcome_to_pam((int)reply.outcome);
+                r = apilogin_outcome_pam((int)reply.outcome, NULL);
         apilogin_proto_wipe(&reply);
         return r;
 }
@@ -350,7 +334,7 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
         /* A verdict from our own auth phase in this handle is authoritative. */
         if (pam_get_data(pamh, DATA_VERDICT, &verdict) == PAM_SUCCESS && verdict &&
             *(const int *)verdict != APILOGIN_OK)
-                return outcome_to_pam(*(const int *)verdict);
+                return apilogin_outcome_pam(*(const int *)verdict, NULL);
         r = ask_account(pamh, &o, &cl, &q, user);
         pam_debug(pamh, &o, "account user=%s: %s", user, pam_strerror(pamh, r));
         return r;
@@ -399,7 +383,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         req.pid = (uint32_t)getpid();
         r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
         if (r == 0) {
-                r = outcome_to_pam((int)reply.outcome);
+                r = apilogin_outcome_pam((int)reply.outcome, NULL);
                 if (r == PAM_SUCCESS)
                         r = export_session(pamh, &reply);
                 else if (r != PAM_IGNORE)
@@ -436,7 +420,7 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         req.pid = (uint32_t)getpid();
         r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
         if (r == 0)
-                r = outcome_to_pam((int)reply.outcome);
+                r = apilogin_outcome_pam((int)reply.outcome, NULL);
         apilogin_proto_wipe(&reply);
         pam_debug(pamh, &o, "close_session user=%s: %s", user, pam_strerror(pamh, r));
         return r == PAM_SUCCESS || r == PAM_IGNORE ? r : PAM_SESSION_ERR;

@@ -434,6 +434,9 @@ static const struct bad bad_configs[] = {
         { "[global]\nuid_range = -6000\n" PROV_OK, 2, "uid_range", "invalid range" },
         /* booleans and other values */
         { "[global]\nenumerate = maybe\n" PROV_OK, 2, "enumerate", "invalid boolean 'maybe'" },
+        { PROV_OK "renew = always\n", 4, "renew", "invalid value 'always' (use none or relogin)" },
+        { "[global]\non_remote_revoke = kill\n" PROV_OK, 2, "on_remote_revoke",
+          "invalid value 'kill' (use log or end_session)" },
         { PROV_OK "insecure_http = on\n", 4, "insecure_http", "invalid boolean 'on'" },
         { "[global]\nhome = home/%u\n" PROV_OK, 2, "home", "not an absolute path" },
         { "[global]\nhome = /home/%u:x\n" PROV_OK, 2, "home", "must not contain ':'" },
