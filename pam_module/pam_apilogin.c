@@ -360,37 +360,55 @@ static int export_session(pam_handle_t *pamh, const struct apilogin_msg *reply)
         return r;
 }
 
+/* A session phase's one request (type, with the pam data under data_key as its handle,
+ * and our pid) after the QUERY. PAM_SUCCESS with *reply filled (wipe it), PAM_IGNORE for
+ * a name that is not ours, PAM_SESSION_ERR otherwise. */
+static int session_call(pam_handle_t *pamh, const struct apilogin_pam_opts *o,
+                        struct apilogin_client *cl, const char *user, uint8_t type,
+                        const char *data_key, struct apilogin_msg *reply)
+{
+        struct apilogin_msg req = {};
+        struct query q = {};
+        const void *handle = NULL;
+        int r;
+
+        r = query_or_local(pamh, o, cl, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        if (r != PAM_SUCCESS)
+                return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
+        fill_common(pamh, o, &req, type, user);
+        if (type == APILOGIN_REQ_CLOSE)
+                req.provider = NULL;
+        if (pam_get_data(pamh, data_key, &handle) == PAM_SUCCESS)
+                req.session = handle;
+        req.has_pid = true;
+        req.pid = (uint32_t)getpid();
+        r = call_daemon(pamh, o, cl, &req, reply, q.timeout_ms);
+        if (r != 0) {
+                apilogin_proto_wipe(reply);
+                return PAM_SESSION_ERR;
+        }
+        return PAM_SUCCESS;
+}
+
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
-        struct apilogin_msg req = {}, reply;
+        struct apilogin_msg reply;
         struct apilogin_pam_opts o;
-        struct query q = {};
         const char *user = NULL;
-        const void *handle = NULL;
         int r;
 
         r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = query_or_local(pamh, &o, &cl, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        r = session_call(pamh, &o, &cl, user, APILOGIN_REQ_OPEN, DATA_AUTH_HANDLE, &reply);
         if (r != PAM_SUCCESS)
-                return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
-        fill_common(pamh, &o, &req, APILOGIN_REQ_OPEN, user);
-        if (pam_get_data(pamh, DATA_AUTH_HANDLE, &handle) == PAM_SUCCESS)
-                req.session = handle;
-        req.has_pid = true;
-        req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
-        if (r == 0) {
-                r = apilogin_outcome_pam((int)reply.outcome, NULL);
-                if (r == PAM_SUCCESS)
-                        r = export_session(pamh, &reply);
-                else if (r != PAM_IGNORE)
-                        r = PAM_SESSION_ERR;
-        } else {
+                return r;
+        r = apilogin_outcome_pam((int)reply.outcome, NULL);
+        if (r == PAM_SUCCESS)
+                r = export_session(pamh, &reply);
+        else if (r != PAM_IGNORE)
                 r = PAM_SESSION_ERR;
-        }
         apilogin_proto_wipe(&reply);
         pam_debug(pamh, &o, "open_session user=%s: %s", user, pam_strerror(pamh, r));
         return r;
@@ -399,28 +417,18 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_client_ struct apilogin_client cl = APILOGIN_CLIENT_INIT;
-        struct apilogin_msg req = {}, reply;
+        struct apilogin_msg reply;
         struct apilogin_pam_opts o;
-        struct query q = {};
         const char *user = NULL;
-        const void *sid = NULL;
         int r;
 
         r = prologue(pamh, flags, argc, argv, &o, &user);
         if (r != PAM_SUCCESS)
                 return r;
-        r = query_or_local(pamh, &o, &cl, user, PAM_IGNORE, PAM_SESSION_ERR, &q);
+        r = session_call(pamh, &o, &cl, user, APILOGIN_REQ_CLOSE, DATA_SESSION, &reply);
         if (r != PAM_SUCCESS)
-                return r == PAM_IGNORE ? r : PAM_SESSION_ERR;
-        fill_common(pamh, &o, &req, APILOGIN_REQ_CLOSE, user);
-        req.provider = NULL;
-        if (pam_get_data(pamh, DATA_SESSION, &sid) == PAM_SUCCESS)
-                req.session = sid;
-        req.has_pid = true;
-        req.pid = (uint32_t)getpid();
-        r = call_daemon(pamh, &o, &cl, &req, &reply, q.timeout_ms);
-        if (r == 0)
-                r = apilogin_outcome_pam((int)reply.outcome, NULL);
+                return r;
+        r = apilogin_outcome_pam((int)reply.outcome, NULL);
         apilogin_proto_wipe(&reply);
         pam_debug(pamh, &o, "close_session user=%s: %s", user, pam_strerror(pamh, r));
         return r == PAM_SUCCESS || r == PAM_IGNORE ? r : PAM_SESSION_ERR;
