@@ -296,22 +296,37 @@ static size_t name_key(char *key, char prefix, const char *name)
         return n + 1;
 }
 
-int apilogin_cache_find_pw_name(struct apilogin_cache *c, const char *name,
-                                struct apilogin_pwrec *ret)
+/* The record under prefix + name: 1 with its bytes in *d and the name's length in *nlen,
+ * 0 if absent (or name invalid), -errno. */
+static int find_named(struct apilogin_cache *c, char prefix, const char *name,
+                      const uint8_t **d, size_t *dlen, size_t *nlen)
 {
         char key[1 + APILOGIN_NAME_MAX];
-        struct apilogin_pwrec rec;
-        const uint8_t *d;
-        size_t klen = name_key(key, APILOGIN_CACHE_KEY_PASSWD, name), dlen;
-        int r;
+        size_t klen = name_key(key, prefix, name);
 
         if (klen == 0)
                 return 0;
-        r = find(c, key, klen, &d, &dlen);
+        *nlen = klen - 1;
+        return find(c, key, klen, d, dlen);
+}
+
+static bool same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+        return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+int apilogin_cache_find_pw_name(struct apilogin_cache *c, const char *name,
+                                struct apilogin_pwrec *ret)
+{
+        struct apilogin_pwrec rec;
+        const uint8_t *d;
+        size_t dlen, nlen;
+        int r = find_named(c, APILOGIN_CACHE_KEY_PASSWD, name, &d, &dlen, &nlen);
+
         if (r <= 0)
                 return r;
-        if (apilogin_cache_parse_pw(d, dlen, &rec) < 0 || rec.name_len != klen - 1 ||
-            memcmp(rec.name, name, klen - 1) != 0)
+        if (apilogin_cache_parse_pw(d, dlen, &rec) < 0 ||
+            !same_name(rec.name, rec.name_len, name, nlen))
                 return -EBADMSG;
         *ret = rec;
         return 1;
@@ -320,19 +335,15 @@ int apilogin_cache_find_pw_name(struct apilogin_cache *c, const char *name,
 int apilogin_cache_find_gr_name(struct apilogin_cache *c, const char *name,
                                 struct apilogin_grrec *ret)
 {
-        char key[1 + APILOGIN_NAME_MAX];
         struct apilogin_grrec rec;
         const uint8_t *d;
-        size_t klen = name_key(key, APILOGIN_CACHE_KEY_GROUP, name), dlen;
-        int r;
+        size_t dlen, nlen;
+        int r = find_named(c, APILOGIN_CACHE_KEY_GROUP, name, &d, &dlen, &nlen);
 
-        if (klen == 0)
-                return 0;
-        r = find(c, key, klen, &d, &dlen);
         if (r <= 0)
                 return r;
-        if (apilogin_cache_parse_gr(d, dlen, &rec) < 0 || rec.name_len != klen - 1 ||
-            memcmp(rec.name, name, klen - 1) != 0)
+        if (apilogin_cache_parse_gr(d, dlen, &rec) < 0 ||
+            !same_name(rec.name, rec.name_len, name, nlen))
                 return -EBADMSG;
         *ret = rec;
         return 1;
