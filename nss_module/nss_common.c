@@ -233,11 +233,19 @@ enum nss_status apilogin_errno_to_nss(int r, int *errnop)
         return NSS_STATUS_UNAVAIL;
 }
 
-int apilogin_nss_ent_start(struct apilogin_nss_ent *e)
+static void ent_end(struct apilogin_nss_ent *e)
+{
+        apilogin_cache_close(&e->cache);
+        e->cursor = APILOGIN_CACHE_CURSOR_START;
+        e->active = false;
+}
+
+/* Map the cache afresh for an enumeration. Caller holds the mutex. */
+static int ent_start(struct apilogin_nss_ent *e)
 {
         int r;
 
-        apilogin_nss_ent_end(e);
+        ent_end(e);
         r = apilogin_cache_open(&e->cache, APILOGIN_CACHE_PATH);
         if (r < 0)
                 return r;
@@ -250,9 +258,54 @@ int apilogin_nss_ent_start(struct apilogin_nss_ent *e)
         return 0;
 }
 
-void apilogin_nss_ent_end(struct apilogin_nss_ent *e)
+enum nss_status apilogin_nss_setent(struct apilogin_nss_ent *e)
 {
-        apilogin_cache_close(&e->cache);
-        e->cursor = APILOGIN_CACHE_CURSOR_START;
-        e->active = false;
+        int r;
+
+        PROTECT_ERRNO;
+        (void)pthread_mutex_lock(&apilogin_nss.lock);
+        r = ent_start(e);
+        (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        return r < 0 ? NSS_STATUS_UNAVAIL : NSS_STATUS_SUCCESS;
+}
+
+enum nss_status apilogin_nss_endent(struct apilogin_nss_ent *e)
+{
+        PROTECT_ERRNO;
+        (void)pthread_mutex_lock(&apilogin_nss.lock);
+        ent_end(e);
+        (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        return NSS_STATUS_SUCCESS;
+}
+
+/* Caller holds the mutex. */
+static int ent_next(struct apilogin_nss_ent *e, apilogin_nss_step_fn step, void *result,
+                    char *buf, size_t buflen)
+{
+        unsigned at;
+        int r;
+
+        if (!e->active && (r = ent_start(e)) < 0)
+                return r;
+        if (!e->cache.mapped)
+                return 0; /* enumeration disabled */
+        at = e->cursor;
+        r = step(&e->cache, &e->cursor, result, buf, buflen);
+        if (r < 0)
+                e->cursor = at;
+        return r;
+}
+
+enum nss_status apilogin_nss_getent(struct apilogin_nss_ent *e, apilogin_nss_step_fn step,
+                                    void *result, char *buf, size_t buflen, int *errnop)
+{
+        int r;
+
+        {
+                PROTECT_ERRNO;
+                (void)pthread_mutex_lock(&apilogin_nss.lock);
+                r = ent_next(e, step, result, buf, buflen);
+                (void)pthread_mutex_unlock(&apilogin_nss.lock);
+        }
+        return apilogin_errno_to_nss(r, errnop);
 }

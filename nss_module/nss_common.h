@@ -79,12 +79,22 @@ static inline void apilogin_nss_releasep(struct apilogin_nss_ref *ref)
  * value means the cache is missing or unreadable (UNAVAIL, *errnop = ENOENT). */
 enum nss_status apilogin_errno_to_nss(int r, int *errnop);
 
-/* Start an enumeration on e: map the cache afresh; the enumeration yields nothing unless
- * the cache's meta flags enable it. Caller holds the mutex. Returns 0 or -errno. */
-int apilogin_nss_ent_start(struct apilogin_nss_ent *e);
+/* setpwent/setgrent on e: map the cache afresh, under the mutex; the enumeration yields
+ * nothing unless the cache's meta flags enable it. */
+enum nss_status apilogin_nss_setent(struct apilogin_nss_ent *e);
 
-/* End an enumeration and drop its mapping. Caller holds the mutex. */
-void apilogin_nss_ent_end(struct apilogin_nss_ent *e);
+/* endpwent/endgrent on e: end the enumeration and drop its mapping, under the mutex. */
+enum nss_status apilogin_nss_endent(struct apilogin_nss_ent *e);
+
+/* One step of an enumeration: the entry at *cursor, packed into result and buf; moves
+ * *cursor. 1, 0 at the end, -ERANGE, -errno. */
+typedef int (*apilogin_nss_step_fn)(struct apilogin_cache *c, unsigned *cursor, void *result,
+                                    char *buf, size_t buflen);
+
+/* getpwent_r/getgrent_r on e, under the mutex (started if it was not); after -ERANGE the
+ * cursor stays, so the caller's retry with a bigger buffer gets the same entry. */
+enum nss_status apilogin_nss_getent(struct apilogin_nss_ent *e, apilogin_nss_step_fn step,
+                                    void *result, char *buf, size_t buflen, int *errnop);
 
 /* The base name of this process's executable, read once from /proc/self/exe (the kernel's
  * record of what was executed: neither argv[0] nor the environment can change it), without

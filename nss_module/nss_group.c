@@ -63,60 +63,30 @@ _public_ enum nss_status _nss_apilogin_getgrgid_r(gid_t gid, struct group *grp, 
 
 _public_ enum nss_status _nss_apilogin_setgrent(int stayopen)
 {
-        int r;
-
-        PROTECT_ERRNO;
-        (void)pthread_mutex_lock(&apilogin_nss.lock);
-        r = apilogin_nss_ent_start(&apilogin_nss.grent);
-        (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        return r < 0 ? NSS_STATUS_UNAVAIL : NSS_STATUS_SUCCESS;
+        return apilogin_nss_setent(&apilogin_nss.grent);
 }
 
 _public_ enum nss_status _nss_apilogin_endgrent(void)
 {
-        PROTECT_ERRNO;
-        (void)pthread_mutex_lock(&apilogin_nss.lock);
-        apilogin_nss_ent_end(&apilogin_nss.grent);
-        (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        return NSS_STATUS_SUCCESS;
+        return apilogin_nss_endent(&apilogin_nss.grent);
 }
 
-/* Next group of the enumeration; replays the same one after -ERANGE. Mutex held. */
-static int gr_next(struct group *grp, char *buf, size_t buflen)
+static int gr_step(struct apilogin_cache *c, unsigned *cursor, void *result, char *buf,
+                   size_t buflen)
 {
-        struct apilogin_nss_ent *e = &apilogin_nss.grent;
         struct apilogin_grrec rec;
-        unsigned at;
-        int r;
+        int r = apilogin_cache_next_gr(c, cursor, &rec);
 
-        if (!e->active && (r = apilogin_nss_ent_start(e)) < 0)
-                return r;
-        if (!e->cache.mapped)
-                return 0; /* enumeration disabled */
-        at = e->cursor;
-        r = apilogin_cache_next_gr(&e->cache, &e->cursor, &rec);
         if (r <= 0)
                 return r;
-        r = apilogin_cache_pack_group(&rec, grp, buf, buflen);
-        if (r < 0) {
-                e->cursor = at;
-                return r;
-        }
-        return 1;
+        r = apilogin_cache_pack_group(&rec, result, buf, buflen);
+        return r < 0 ? r : 1;
 }
 
-_public_ enum nss_status _nss_apilogin_getgrent_r(struct group *grp, char *buf, size_t buflen,
+_public_ enum nss_status _nss_apilogin_getgrent_r(struct group *result, char *buf, size_t buflen,
                                                   int *errnop)
 {
-        int r;
-
-        {
-                PROTECT_ERRNO;
-                (void)pthread_mutex_lock(&apilogin_nss.lock);
-                r = gr_next(grp, buf, buflen);
-                (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        }
-        return apilogin_errno_to_nss(r, errnop);
+        return apilogin_nss_getent(&apilogin_nss.grent, gr_step, result, buf, buflen, errnop);
 }
 
 /* The groups of a cached user: its primary gid, then the supplementary gids role_groups

@@ -77,59 +77,28 @@ _public_ enum nss_status _nss_apilogin_getpwuid_r(uid_t uid, struct passwd *pwd,
 
 _public_ enum nss_status _nss_apilogin_setpwent(int stayopen)
 {
-        int r;
-
-        PROTECT_ERRNO;
-        (void)pthread_mutex_lock(&apilogin_nss.lock);
-        r = apilogin_nss_ent_start(&apilogin_nss.pwent);
-        (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        return r < 0 ? NSS_STATUS_UNAVAIL : NSS_STATUS_SUCCESS;
+        return apilogin_nss_setent(&apilogin_nss.pwent);
 }
 
 _public_ enum nss_status _nss_apilogin_endpwent(void)
 {
-        PROTECT_ERRNO;
-        (void)pthread_mutex_lock(&apilogin_nss.lock);
-        apilogin_nss_ent_end(&apilogin_nss.pwent);
-        (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        return NSS_STATUS_SUCCESS;
+        return apilogin_nss_endent(&apilogin_nss.pwent);
 }
 
-/* The next entry of the enumeration; after -ERANGE the cursor stays, so the caller's
- * retry with a bigger buffer gets the same entry. Caller holds the mutex. */
-static int pw_next(struct passwd *pwd, char *buf, size_t buflen)
+static int pw_step(struct apilogin_cache *c, unsigned *cursor, void *result, char *buf,
+                   size_t buflen)
 {
-        struct apilogin_nss_ent *e = &apilogin_nss.pwent;
         struct apilogin_pwrec rec;
-        unsigned at;
-        int r;
+        int r = apilogin_cache_next_pw(c, cursor, &rec);
 
-        if (!e->active && (r = apilogin_nss_ent_start(e)) < 0)
-                return r;
-        if (!e->cache.mapped)
-                return 0; /* enumeration disabled */
-        at = e->cursor;
-        r = apilogin_cache_next_pw(&e->cache, &e->cursor, &rec);
         if (r <= 0)
                 return r;
-        r = apilogin_cache_pack_passwd(&rec, pwd, buf, buflen);
-        if (r < 0) {
-                e->cursor = at;
-                return r;
-        }
-        return 1;
+        r = apilogin_cache_pack_passwd(&rec, result, buf, buflen);
+        return r < 0 ? r : 1;
 }
 
-_public_ enum nss_status _nss_apilogin_getpwent_r(struct passwd *pwd, char *buf, size_t buflen,
+_public_ enum nss_status _nss_apilogin_getpwent_r(struct passwd *result, char *buf, size_t buflen,
                                                   int *errnop)
 {
-        int r;
-
-        {
-                PROTECT_ERRNO;
-                (void)pthread_mutex_lock(&apilogin_nss.lock);
-                r = pw_next(pwd, buf, buflen);
-                (void)pthread_mutex_unlock(&apilogin_nss.lock);
-        }
-        return apilogin_errno_to_nss(r, errnop);
+        return apilogin_nss_getent(&apilogin_nss.pwent, pw_step, result, buf, buflen, errnop);
 }
