@@ -58,3 +58,15 @@ int apilogin_name_in_passwd(const char *path, const char *name)
                         return 1;
         }
 }
+
+bool apilogin_ascii_caseeq(const char *a, const char *b)
+{
+        for (; *a && *b; a++, b++) {
+                char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
+                char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
+
+                if (ca != cb)
+                        return false;
+        }
+        return *a == *b;
+}

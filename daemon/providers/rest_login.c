@@ -23,6 +23,7 @@
 
 #include "daemon/providers/driver.h"
 #include "macro.h"
+#include "names.h"
 #include "secure.h"
 
 /* Not declared in provider.h yet (provider.c refers to it as a weak symbol); the
@@ -140,18 +141,6 @@ static bool role_ok(const cJSON *v)
         return true;
 }
 
-static bool ascii_caseeq(const char *a, const char *b)
-{
-        for (; *a && *b; a++, b++) {
-                char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
-                char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
-
-                if (ca != cb)
-                        return false;
-        }
-        return *a == *b;
-}
-
 /* Section 4.3: 1-64 ASCII letters, digits, _ - ' . without a leading or trailing dot;
  * the reserved system admin names only without a domain. A name that breaks these can
  * only earn VALIDATE_FAILED, so it is never sent. */
@@ -165,7 +154,7 @@ static bool rl_username_ok(const char *u, bool has_domain)
                 if (!is_alnum(u[i]) && u[i] != '_' && u[i] != '-' && u[i] != '\'' && u[i] != '.')
                         return false;
         for (size_t i = 0; has_domain && i < ELEMENTSOF(rl_reserved); i++)
-                if (ascii_caseeq(u, rl_reserved[i]))
+                if (apilogin_ascii_caseeq(u, rl_reserved[i]))
                         return false;
         return true;
 }

@@ -16,6 +16,7 @@
 
 #include "daemon/providers/driver.h"
 #include "macro.h"
+#include "names.h"
 #include "secure.h"
 
 #define TL_TOKEN_LEN 72     /* section 2.5 code 4: a token is exactly 72 characters */
@@ -75,20 +76,6 @@ static const struct tl_rule {
         { -100, APILOGIN_UNAVAIL, TL_ALWAYS, 0, "internal network timeout" },
         { -101, APILOGIN_UNAVAIL, TL_ALWAYS, 0, "bad network response" },
 };
-
-/* Locale-free ASCII case-insensitive equality (names are compared byte for byte
- * otherwise: a non-ASCII difference is a different user). */
-static bool ascii_caseeq(const char *a, const char *b)
-{
-        for (; *a && *b; a++, b++) {
-                char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
-                char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
-
-                if (ca != cb)
-                        return false;
-        }
-        return *a == *b;
-}
 
 /* Percent-encode s for a form body: unreserved characters stay, the rest is %XX. */
 static char *form_escape(const char *s)
@@ -187,7 +174,7 @@ static int tl_success(const struct apilogin_login_in *in, const struct apilogin_
 
         if (!apilogin_json_str_ok(eid, TL_EID_MAX) || !apilogin_json_str_ok(au, TL_NAME_MAX))
                 return malformed(r, resp->status);
-        if (!in->user || !ascii_caseeq(au->valuestring, in->user)) {
+        if (!in->user || !apilogin_ascii_caseeq(au->valuestring, in->user)) {
                 /* The remote name is fine for syslog (sanitized by fail); the token never. */
                 (void)snprintf(msg, sizeof(msg), "token belongs to another user: %s",
                                au->valuestring);
