@@ -154,6 +154,16 @@ static int dir_of(const char *state_dir, char *priv, size_t np, char *dir, size_
         return 0;
 }
 
+/* The verifier file of a valid user name. */
+static int path_of(const char *state_dir, const char *user, char *path, size_t n)
+{
+        if (!apilogin_name_valid(user))
+                return -EINVAL;
+        if ((size_t)snprintf(path, n, "%s/private/offline/%s", state_dir, user) >= n)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
 int offline_save(const char *state_dir, const char *user, const char *provider,
                  const char *secret, int64_t now)
 {
@@ -178,18 +188,14 @@ int offline_save(const char *state_dir, const char *user, const char *provider,
 int offline_check(const char *state_dir, const char *user, const char *secret,
                   uint64_t max_age_s, int64_t now, char *ret_provider, size_t n)
 {
-        char priv[4096], dir[4096], path[4096 + APILOGIN_NAME_MAX + 2];
+        char path[4096 + APILOGIN_NAME_MAX + 2];
         struct offline_verifier v;
         char *text = NULL;
         size_t len = 0;
-        int r;
+        int r = path_of(state_dir, user, path, sizeof(path));
 
-        if (!apilogin_name_valid(user))
-                return -EINVAL;
-        r = dir_of(state_dir, priv, sizeof(priv), dir, sizeof(dir));
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/%s", dir, user);
         r = apilogin_read_file(path, OFFLINE_FILE_MAX, &text, &len);
         if (r == -EFBIG)
                 return -EBADMSG;
@@ -210,15 +216,11 @@ int offline_check(const char *state_dir, const char *user, const char *secret,
 
 int offline_delete(const char *state_dir, const char *user)
 {
-        char priv[4096], dir[4096], path[4096 + APILOGIN_NAME_MAX + 2];
-        int r;
+        char path[4096 + APILOGIN_NAME_MAX + 2];
+        int r = path_of(state_dir, user, path, sizeof(path));
 
-        if (!apilogin_name_valid(user))
-                return -EINVAL;
-        r = dir_of(state_dir, priv, sizeof(priv), dir, sizeof(dir));
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/%s", dir, user);
         return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
