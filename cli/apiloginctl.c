@@ -39,8 +39,7 @@ static int cmd_help(const struct ctl_verb_ctx *x, int argc, char **argv);
 static const struct verb verbs[] = {
         { "check-config", cmd_check_config, "check-config [FILE]",
           "Parse FILE (default: --config, else " APILOGIN_CONFIG_PATH ") as apilogind\n"
-          "would, without asking the daemon. Prints OK and one warning line per key that\n"
-          "is accepted but not implemented yet, or the first error as\n"
+          "would, without asking the daemon. Prints OK, or the first error as\n"
           "FILE:LINE: KEY: what is wrong (exit 1). Any user who can read the file may\n"
           "run it.\n" },
         { "status", cmd_status, "status [--json]",
@@ -258,8 +257,6 @@ static int cmd_check_config(const struct ctl_verb_ctx *x, int argc, char **argv)
         if (ctl_load_config(file, &cfg) < 0)
                 return CTL_EXIT_FAIL;
         printf("OK\n");
-        for (size_t i = 0; i < cfg->warnings.n; i++)
-                printf("warning: %s\n", cfg->warnings.v[i]);
         return CTL_EXIT_OK;
 }
 

@@ -1377,7 +1377,6 @@ struct apilogin_config *apilogin_config_free(struct apilogin_config *cfg)
         for (size_t i = 0; i < cfg->n_prov; i++)
                 provider_clear(&cfg->prov[i]);
         free(cfg->prov);
-        strv_clear(&cfg->warnings);
         free(cfg);
         return NULL;
 }

@@ -91,8 +91,6 @@ struct apilogin_config {
         char *metrics_file;               /* Prometheus text file; NULL = off (default) */
         struct apilogin_provider_cfg *prov;
         size_t n_prov;
-        struct apilogin_strv warnings;    /* "file:line: key: ..." notes for the log; none
-                                             today (every key is implemented) */
 };
 
 /* ---- key tables ------------------------------------------------------------------------

@@ -199,12 +199,6 @@ static int load_config(const char *path, struct apilogin_config **ret, char *err
         return 0;
 }
 
-static void log_warnings(const struct apilogin_config *cfg)
-{
-        for (size_t i = 0; i < cfg->warnings.n; i++)
-                dlog_warn("%s", cfg->warnings.v[i]);
-}
-
 static bool str_differs(const char *a, const char *b)
 {
         return !a || !b ? a != b : strcmp(a, b) != 0;
@@ -246,7 +240,6 @@ static void reload(struct state *st)
         cfg_box_unref(d->cfgbox);
         d->cfgbox = box;
         d->cfg = box->cfg;
-        log_warnings(d->cfg);
         dlog_info("Reloaded %s", st->o.config);
         notify("READY=1");
 }
@@ -483,7 +476,6 @@ static int start(struct state *st)
         if (!st->d.cfgbox)
                 return -ENOMEM;
         st->d.cfg = st->d.cfgbox->cfg;
-        log_warnings(st->d.cfg);
         r = setup(st);
         if (r < 0)
                 return r;

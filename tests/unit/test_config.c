@@ -172,17 +172,6 @@ static void test_full(void **state)
         apilogin_config_free(cfg);
 }
 
-/* renew is implemented (daemon/refresh.c): no key is accepted with a "not implemented"
- * warning any more. */
-static void test_full_no_warnings(void **state)
-{
-        struct apilogin_config *cfg = NULL;
-
-        assert_int_equal(load_file(TEST_DATADIR "/conf_full.conf", &cfg, err, sizeof(err)), 0);
-        assert_int_equal(cfg->warnings.n, 0);
-        apilogin_config_free(cfg);
-}
-
 static void test_defaults(void **state)
 {
         struct apilogin_config *cfg = NULL;
@@ -214,7 +203,6 @@ static void test_defaults(void **state)
         assert_string_equal(cfg->socket_path, APILOGIN_RUNDIR "/socket");
         assert_string_equal(cfg->state_dir, APILOGIN_STATEDIR);
         assert_string_equal(cfg->run_dir, APILOGIN_RUNDIR);
-        assert_int_equal(cfg->warnings.n, 0);
         p = apilogin_config_provider(cfg, "first");
         assert_non_null(p);
         assert_false(p->insecure_http);
@@ -786,7 +774,6 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full),
-                cmocka_unit_test(test_full_no_warnings),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_shipped_example),
                 cmocka_unit_test_teardown(test_no_provider, teardown_tmp),
