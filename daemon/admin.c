@@ -12,13 +12,14 @@
 #include <cjson/cJSON.h>
 
 #include "admin.h"
+#include "apilogind.h"
 #include "daemon/http.h"
 #include "daemon/users.h"
 #include "dlog.h"
 #include "lockout.h"
 #include "login.h"
 #include "metrics.h"
-#include "server.h"
+#include "reply.h"
 #include "sessions.h"
 #include "tokenfile.h"
 

@@ -5,7 +5,7 @@
 #pragma once
 #include <stddef.h>
 
-#include "http.h"
+struct apilogin_http_resp;
 
 /* Take one raw header line (as curl's header callback gets it: "Name: value\r\n", or the
  * status line) into r: Retry-After in seconds (r->retry_after, capped), a status line

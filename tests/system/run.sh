@@ -111,14 +111,20 @@ cp "$BUILD/tests/refapi/refapi" "$SRC/tests/data/e2e_accounts.json" "$W/share/"
 
 key=$(printf '%s %s\n' "$SUITE" "$IMAGE_PKGS" | tr -s ' \n' ' ' | sha256sum | cut -c1-16)
 TARBALL=$CACHE/root-$SUITE-$key.tar
+# A cache entry that is not a plain file (an interrupted or older run) is rebuilt.
+[ -f "$TARBALL" ] || rm -rf "$TARBALL" "$TARBALL.tmp"
 if [ ! -s "$TARBALL" ]; then
         t0=$(date +%s)
-        if mmdebstrap --variant=apt --include="$(echo $IMAGE_PKGS | tr ' ' ,)" \
+        # --format=tar: mmdebstrap picks the format from the name, and ".tmp" would
+        # make it a directory.
+        if mmdebstrap --variant=apt --format=tar --include="$(echo $IMAGE_PKGS | tr ' ' ,)" \
                 "$SUITE" "$TARBALL.tmp" > "$W/mmdebstrap.log" 2>&1; then
                 mv "$TARBALL.tmp" "$TARBALL"
+                # Roots made for another package list are of no further use.
+                find "$CACHE" -maxdepth 1 -name "root-$SUITE-*.tar" ! -name "$(basename "$TARBALL")" -delete
                 note "root image built in $(($(date +%s) - t0)) s: $TARBALL"
         else
-                rm -f "$TARBALL.tmp"
+                rm -rf "$TARBALL.tmp"
                 sed 's/^/# /' "$W/mmdebstrap.log" | tail -20
                 bail "mmdebstrap failed"
         fi
