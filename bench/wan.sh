@@ -102,10 +102,20 @@ mkdir -p "$C"
 # dropping idle connections after 1 s; 8445 for ws_auth (a connection per login, nothing
 # to keep warm; and refapi aborted once when an upgraded TLS connection met the 1 s idle
 # timeout at 100 ms RTT, so the WebSocket server keeps the default).
+# The shared accounts plus an OAuth 2.0 client and user for oauth2_password.
+O2_SECRET=wan-client-secret
+O2_BASIC="Authorization: Basic $(printf 'wan:%s' "$O2_SECRET" | base64 -w0)"
+sed '$d' "$DATA/e2e_accounts.json" > "$T/accounts.json"
+cat >> "$T/accounts.json" <<EOF
+ ,"oauth2_client": {"client_id": "wan", "client_secret": "$O2_SECRET"},
+ "oauth2_password": [{"username": "olga", "password": "olga-pw-7Qx"}]
+}
+EOF
+(umask 077; printf '%s\n' "$O2_SECRET" > "$T/client_secret")
 for port in 8443 8444 8445; do
         idle=(--idle-timeout 1)
         [ "$port" = 8445 ] && idle=()
-        nsenter -t "$APINS" -n "$REFAPI" --accounts "$DATA/e2e_accounts.json" --listen "$API" \
+        nsenter -t "$APINS" -n "$REFAPI" --accounts "$T/accounts.json" --listen "$API" \
                 --port "$port" --tls-cert "$C/api.pem" --tls-key "$C/api.key" "${idle[@]}" \
                 >> "$T/refapi.log" 2>&1 &
         API_PIDS="$API_PIDS $!"
@@ -121,8 +131,11 @@ TYPES=(
 "token_login gps bob $BOB_TOKEN /wialon/ajax.html application/x-www-form-urlencoded svc=token/login&params=%7B%22token%22%3A%22$BOB_TOKEN%22%7D"
 "jsonrpc calls erin erin-pw-7Qx /v4.0 application/json {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"login.user\",\"params\":{\"login\":\"erin\",\"password\":\"erin-pw-7Qx\"}}"
 "rest_login pbx frank frank-pw-7Qx /api/login application/json {\"username\":\"frank\",\"password\":\"frank-pw-7Qx\",\"domain\":\"tenant.example.com\"}"
+"oauth2_password idp olga olga-pw-7Qx /oauth2/token application/x-www-form-urlencoded grant_type=password&username=olga&password=olga-pw-7Qx"
 "ws_auth room kiosk 1234 - - -"
 )
+# Extra request header of the curl baselines, per type (the OAuth client's credentials).
+declare -A XHDR=([oauth2_password]="$O2_BASIC")
 # provider NAME PORT KEEP_WARM TYPE: one provider section.
 provider() {
         local base="https://$API:$2" url
@@ -132,6 +145,9 @@ provider() {
         jsonrpc) url="$base/v4.0" ;;
         rest_login) url="$base/api
 domain = tenant.example.com" ;;
+        oauth2_password) url="$base/oauth2/token
+client_id = wan
+client_secret_file = $T/client_secret" ;;
         ws_auth) url="wss://$API:8445/
 users = kiosk:user" ;;
         esac
@@ -149,7 +165,7 @@ users = kiosk:user" ;;
 DAEMON_FLAGS=--foreground daemon_start >/dev/null || exit 1
 
 for t in "${TYPES[@]}"; do
-        read -r _ prov _ _ path ctype body <<<"$t"
+        read -r type prov _ _ path ctype body <<<"$t"
         for p in "$prov" "$prov-nw"; do
                 echo "auth required $PAM_SO provider=$p" > "/etc/pam.d/wan-$p"
         done
@@ -157,7 +173,8 @@ for t in "${TYPES[@]}"; do
         cat > "$T/curl-$prov.sh" <<CURL
 #!/bin/sh
 code=\$(curl -s -o /dev/null -w '%{http_code}' --cacert "$C/ca.pem" \\
-        -H 'Content-Type: $ctype' --data-binary '$body' "$URL$path")
+        -H 'Content-Type: $ctype' -H '${XHDR[$type]:-X-Bench: 1}' \\
+        --data-binary '$body' "$URL$path")
 [ "\$code" = 200 ]
 CURL
         chmod 755 "$T/curl-$prov.sh"
@@ -179,12 +196,12 @@ row() {
         p50=$(ms p50 "$4")
         p99=$(ms p99 "$4")
         grep -q "FAILURES\|fails=[1-9]" <<<"$4" && fail="  (FAILURES)"
-        [ -z "$p50" ] && { printf '%4s  %-12s %-15s failed: %s\n' "$1" "$2" "$3" "$4"; return; }
+        [ -z "$p50" ] && { printf '%4s  %-15s %-15s failed: %s\n' "$1" "$2" "$3" "$4"; return; }
         [ "$1" = 0 ] && BASE[$key]=$p50
         awk -v r="$1" -v t="$2" -v h="$3" -v a="$p50" -v b="$p99" -v z="${BASE[$key]:-}" -v f="$fail" \
-                'BEGIN{ if (r == 0) { printf "%4d  %-12s %-15s %9.1f %9.1f %8s %8s %8s%s\n", r, t, h, a, b, "-", "-", "-", f; exit }
+                'BEGIN{ if (r == 0) { printf "%4d  %-15s %-15s %9.1f %9.1f %8s %8s %8s%s\n", r, t, h, a, b, "-", "-", "-", f; exit }
                         net = z == "" ? "?" : sprintf("%.2f", (a - z) / r)
-                        printf "%4d  %-12s %-15s %9.1f %9.1f %8.2f %8.2f %8s%s\n", r, t, h, a, b, a/r, b/r, net, f}'
+                        printf "%4d  %-15s %-15s %9.1f %9.1f %8.2f %8.2f %8s%s\n", r, t, h, a, b, a/r, b/r, net, f}'
 }
 
 echo "# wan: $N logins per row (cold: $COLD, 2 s apart), TLS 1.3 to refapi at $URL, link: $LINK,"
@@ -192,7 +209,7 @@ echo "#      refapi --idle-timeout 1, $(nproc) cores, $(date -u '+%F %H:%M UTC')
 for rtt in ${WAN_RTTS:-0 20 100}; do
         link "$rtt"
         echo "# RTT $rtt ms"
-        printf '%4s  %-12s %-15s %9s %9s %8s %8s %8s\n' rtt type how p50_ms p99_ms p50_rtt p99_rtt net_rtt
+        printf '%4s  %-15s %-15s %9s %9s %8s %8s %8s\n' rtt type how p50_ms p99_ms p50_rtt p99_rtt net_rtt
         for t in "${TYPES[@]}"; do
                 read -r type prov user secret path ctype body <<<"$t"
                 "$CLIENT" "wan-$prov" "$user" "$secret" 2 1 >/dev/null 2>&1 # connect, warm up
@@ -204,7 +221,7 @@ for rtt in ${WAN_RTTS:-0 20 100}; do
                 [ "$path" = - ] && continue
                 row "$rtt" "$type" "pam_exec+curl" "$("$CLIENT" "wan-exec-$prov" "$user" x "$N" 1 2>&1)"
                 row "$rtt" "$type" "libcurl fresh" \
-                        "$("$CURLC" "$URL$path" "$ctype" "$body" "$C/ca.pem" "$N" 2>&1)"
+                        "$(WAN_HEADER=${XHDR[$type]:-} "$CURLC" "$URL$path" "$ctype" "$body" "$C/ca.pem" "$N" 2>&1)"
         done
 done
 echo "# net_rtt: (p50 - the same row's p50 at RTT 0) / RTT = the round trips a login pays."

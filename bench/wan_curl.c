@@ -5,6 +5,9 @@
  *
  *   wan_curl URL CONTENT-TYPE BODY CA_FILE ITERATIONS
  *
+ * WAN_HEADER in the environment, when set and not empty, is one more request header (the
+ * OAuth 2.0 client's "Authorization: Basic ..." for oauth2_password).
+ *
  * A login counts as done when the server answered 200 (the answer is not parsed: that
  * costs microseconds next to the round trips measured here). */
 #include <curl/curl.h>
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
                 return 1;
         snprintf(ctype, sizeof(ctype), "Content-Type: %s", argv[2]);
         hdr = curl_slist_append(hdr, ctype);
+        if (getenv("WAN_HEADER") && *getenv("WAN_HEADER"))
+                hdr = curl_slist_append(hdr, getenv("WAN_HEADER"));
         for (int i = 0; i < n; i++) {
                 double t0 = now_ms();
 
