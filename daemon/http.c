@@ -55,6 +55,7 @@ struct apilogin_http_xfer {
 struct warm {
         char *origin;           /* "scheme://host:port": what curl's cache matches on */
         char *ca_file;          /* with the TLS settings of the logins (NULL = system) */
+        char *proxy;            /* and their proxy (NULL = none) */
         bool insecure_http;
         unsigned in_flight;     /* login transfers on it now: the socket is curl's then */
         bool keeper;            /* the keeper's OPTIONS is in flight */
@@ -577,6 +578,7 @@ static void warm_forget(struct warm *w)
 {
         free(w->origin);
         free(w->ca_file);
+        free(w->proxy);
         *w = (struct warm){ 0 };
 }
 
@@ -599,14 +601,17 @@ static char *origin_of(const char *url)
         return o;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+        return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static bool warm_matches(const struct warm *w, const char *origin,
                          const struct apilogin_provider_cfg *p)
 {
-        const char *ca = p->ca_file;
-
         return w->origin && strcmp(w->origin, origin) == 0 &&
-               w->insecure_http == p->insecure_http &&
-               (ca && w->ca_file ? strcmp(ca, w->ca_file) == 0 : ca == w->ca_file);
+               w->insecure_http == p->insecure_http && same_str(p->ca_file, w->ca_file) &&
+               same_str(p->proxy, w->proxy);
 }
 
 /* The slot of origin, or a new one (a free slot, else the least recently used idle one). */
@@ -636,7 +641,8 @@ static struct warm *warm_get(struct apilogin_http *h, char *origin,
         w->origin = origin;
         w->insecure_http = p->insecure_http;
         w->ca_file = p->ca_file ? strdup(p->ca_file) : NULL;
-        if (p->ca_file && !w->ca_file) {
+        w->proxy = p->proxy ? strdup(p->proxy) : NULL;
+        if ((p->ca_file && !w->ca_file) || (p->proxy && !w->proxy)) {
                 warm_forget(w);
                 return NULL;
         }
@@ -719,7 +725,7 @@ static void warm_kick(struct apilogin_http *h, struct warm *w, uint64_t now)
 {
         const struct apilogin_http_xfer cb = { .done = warm_done, .userdata = w,
                                                .keeper = true, .warm = w };
-        const struct apilogin_provider_cfg p = { .ca_file = w->ca_file,
+        const struct apilogin_provider_cfg p = { .ca_file = w->ca_file, .proxy = w->proxy,
                                                  .insecure_http = w->insecure_http };
         struct apilogin_http_req req = { 0 };
 
@@ -1084,6 +1090,11 @@ static uint64_t warm_for_from_env(void)
                 return WARM_FOR_MS;
         v = strtoul(e, &end, 10);
         return *end || v < 1 || v > 300 ? WARM_FOR_MS : v * 1000u;
+}
+
+uint64_t apilogin_http_warm_for_ms(const struct apilogin_http *h)
+{
+        return h->warm_for_ms;
 }
 
 /* The multi handle (up to MAX_CONNECTS idle connections kept warm) and a share handle

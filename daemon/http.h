@@ -91,3 +91,7 @@ unsigned apilogin_http_in_flight(const struct apilogin_http *h);
 
 /* Monotonic clock in ms, the time base of every deadline in the daemon. */
 uint64_t apilogin_now_ms(void);
+
+/* How long an endpoint is kept warm after its last login, in ms (10 minutes, or
+ * APILOGIND_WARM_FOR_S in tests): ws_warm.c keeps its spares by the same window. */
+uint64_t apilogin_http_warm_for_ms(const struct apilogin_http *h);

@@ -28,6 +28,7 @@
 #include "reply.h"
 #include "sessions.h"
 #include "ws.h"
+#include "ws_warm.h"
 
 #define RATE_SLOTS 64
 #define GUARD_MS 1000 /* safety net after the deadline, should curl not have cut the transfer */
@@ -309,8 +310,8 @@ static int send_step(struct login *l)
         }
         req.jar = l->jar;
         if (apilogin_ws_url(req.url))
-                return apilogin_ws_start(l->ls->d->http, l->ls->d->loop, p, &req,
-                                         attempt_deadline(l), on_response, l, &l->ws);
+                return apilogin_ws_warm_start(l->ls->d->http, l->ls->d->loop, p, &req,
+                                              attempt_deadline(l), on_response, l, &l->ws);
         return apilogin_http_start(l->ls->d->http, p, &req, attempt_deadline(l), on_response,
                                    l, &l->xfer);
 }

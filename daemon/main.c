@@ -36,6 +36,7 @@
 #include "macro.h"
 #include "server.h"
 #include "sessions.h"
+#include "ws_warm.h"
 
 /* The local accounts, read directly (localusers.h). */
 #define LOCAL_PASSWD "/etc/passwd"
@@ -410,6 +411,7 @@ static void teardown(struct state *st)
                         loop_remove_io(d->loop, st->sigfd);
                 (void)close(st->sigfd);
         }
+        apilogin_ws_warm_free();
         d->loop = loop_free(d->loop);
         d->http = apilogin_http_free(d->http);
         d->cfgbox = cfg_box_unref(d->cfgbox);

@@ -77,6 +77,9 @@ struct apilogin_ws {
         struct loop_timer timer;
         apilogin_http_done_fn done;
         void *userdata;
+        bool spare;                            /* opened ahead, no exchange yet (ws.h) */
+        apilogin_ws_gone_fn gone;              /* a spare's end */
+        void *gone_data;
 };
 
 /* ---- SHA-1 (FIPS 180-4) and base64, for Sec-WebSocket-Accept only --------------------- */
@@ -466,6 +469,10 @@ static int data_frame(struct apilogin_ws *w, const struct ws_frame *f)
         r = buf_append(&w->msg, f->payload, f->len, APILOGIN_WS_MSG_MAX);
         if (r < 0 || w->in_msg)
                 return r;
+        if (w->spare) {
+                buf_reset(&w->msg); /* an event while idle: nobody asked yet */
+                return 0;
+        }
         if (is_reply(w))
                 return 1;
         buf_reset(&w->msg);
@@ -517,10 +524,14 @@ static int process(struct apilogin_ws *w)
                 if (r <= 0)
                         return r;
                 w->state = WS_OPEN;
-                r = frame_append(&w->out, OP_TEXT, w->text, w->text_len);
-                w->text = apilogin_freezero(w->text, w->text_len);
-                if (r < 0)
-                        return r;
+                if (w->spare) {
+                        loop_timer_stop(w->loop, &w->timer); /* idle until used or closed */
+                } else {
+                        r = frame_append(&w->out, OP_TEXT, w->text, w->text_len);
+                        w->text = apilogin_freezero(w->text, w->text_len);
+                        if (r < 0)
+                                return r;
+                }
         }
         while (w->state == WS_OPEN && (r = frame_next(&w->in, &f)) > 0) {
                 r = on_frame(w, &f);
@@ -644,11 +655,26 @@ static void ws_free(struct apilogin_ws *w)
         free(w);
 }
 
+/* A spare ends (it never holds a reply): closed, its owner told, freed. */
+static void spare_end(struct apilogin_ws *w, int err)
+{
+        bool was_open = w->state == WS_OPEN;
+
+        say_goodbye(w, err);
+        ws_close(w);
+        w->gone(w->gone_data, w, err < 0 ? err : -ECONNRESET, was_open);
+        ws_free(w);
+}
+
 /* Report err (0: the reply in w->msg) to the caller, then free w. */
 static void end(struct apilogin_ws *w, int err)
 {
         struct apilogin_http_resp resp = { .retry_after = -1, .url = w->log_url };
 
+        if (w->spare) {
+                spare_end(w, err);
+                return;
+        }
         if (err == 0) {
                 resp.body = malloc(w->msg.len + 1);
                 if (resp.body) {
@@ -769,33 +795,56 @@ static int ws_new(struct apilogin_http *h, struct loop *loop, struct apilogin_ht
         return 0;
 }
 
+/* The refusals every exchange and spare share: scheme, URL policy, deadline. */
+static int url_usable(const struct apilogin_provider_cfg *p, const char *url,
+                      uint64_t deadline_ms)
+{
+        int r = apilogin_ws_url(url) ? 0 : -EPERM;
+
+        if (r == 0)
+                r = apilogin_http_url_allowed(url, p && p->insecure_http);
+        if (r == 0 && deadline_ms <= apilogin_now_ms())
+                r = -ETIMEDOUT;
+        return r;
+}
+
+/* The request's checks that come before anything is sent (ws.h). */
+static int req_usable(const struct apilogin_http_req *req, apilogin_http_done_fn done)
+{
+        return !done || !req->body || req->body_len == 0 || req->body_len > APILOGIN_WS_MSG_MAX
+                       ? -EINVAL
+                       : 0;
+}
+
+/* Connect w to url and start its clock: the handshake follows in on_connected. */
+static int ws_connect(struct apilogin_ws *w, const struct apilogin_provider_cfg *p,
+                      const char *url, uint64_t deadline_ms)
+{
+        _cleanup_free_ char *http_url = NULL;
+        int r = split_url(w, url, &http_url);
+
+        if (r == 0)
+                r = loop_timer_set(w->loop, &w->timer, deadline_ms);
+        if (r == 0)
+                r = apilogin_http_connect(w->h, p, http_url, deadline_ms, on_connected, w,
+                                          &w->connecting);
+        return r;
+}
+
 int apilogin_ws_start(struct apilogin_http *h, struct loop *loop,
                       const struct apilogin_provider_cfg *p, struct apilogin_http_req *req,
                       uint64_t deadline_ms, apilogin_http_done_fn done, void *userdata,
                       struct apilogin_ws **ret)
 {
-        _cleanup_free_ char *http_url = NULL;
         struct apilogin_ws *w = NULL;
-        int r = 0;
+        int r = url_usable(p, req->url, deadline_ms);
 
-        if (!apilogin_ws_url(req->url))
-                r = -EPERM;
-        else if (!done || !req->body || req->body_len == 0 ||
-                 req->body_len > APILOGIN_WS_MSG_MAX)
-                r = -EINVAL;
         if (r == 0)
-                r = apilogin_http_url_allowed(req->url, p && p->insecure_http);
-        if (r == 0 && deadline_ms <= apilogin_now_ms())
-                r = -ETIMEDOUT;
+                r = req_usable(req, done);
         if (r == 0)
                 r = ws_new(h, loop, req, done, userdata, &w);
         if (r == 0)
-                r = split_url(w, req->url, &http_url);
-        if (r == 0)
-                r = loop_timer_set(loop, &w->timer, deadline_ms);
-        if (r == 0)
-                r = apilogin_http_connect(h, p, http_url, deadline_ms, on_connected, w,
-                                          &w->connecting);
+                r = ws_connect(w, p, req->url, deadline_ms);
         apilogin_http_req_clear(req);
         if (r < 0) {
                 if (w)
@@ -811,4 +860,70 @@ void apilogin_ws_cancel(struct apilogin_ws *w)
 {
         if (w)
                 ws_free(w);
+}
+
+int apilogin_ws_spare_open(struct apilogin_http *h, struct loop *loop,
+                           const struct apilogin_provider_cfg *p, const char *url,
+                           uint64_t deadline_ms, apilogin_ws_gone_fn gone, void *userdata,
+                           struct apilogin_ws **ret)
+{
+        struct apilogin_http_req none = { 0 };
+        struct apilogin_ws *w = NULL;
+        int r = url_usable(p, url, deadline_ms);
+
+        if (r == 0 && !gone)
+                r = -EINVAL;
+        if (r == 0)
+                r = ws_new(h, loop, &none, NULL, NULL, &w);
+        if (r == 0) {
+                w->spare = true;
+                w->gone = gone;
+                w->gone_data = userdata;
+                r = ws_connect(w, p, url, deadline_ms);
+        }
+        if (r < 0) {
+                if (w)
+                        ws_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+bool apilogin_ws_spare_ready(const struct apilogin_ws *w)
+{
+        return w && w->spare && w->state == WS_OPEN && w->fd >= 0 && !w->close_sent &&
+               !w->in_msg;
+}
+
+int apilogin_ws_spare_use(struct apilogin_ws *w, struct apilogin_http_req *req,
+                          uint64_t deadline_ms, apilogin_http_done_fn done, void *userdata)
+{
+        int r = apilogin_ws_spare_ready(w) ? req_usable(req, done) : -EINVAL;
+
+        if (r == 0 && deadline_ms <= apilogin_now_ms())
+                r = -ETIMEDOUT;
+        if (r < 0)
+                return r;
+        /* What the server sent while the spare was idle (a close, say) is read first. */
+        r = pump(w);
+        if (r != 0 || !apilogin_ws_spare_ready(w)) {
+                end(w, r < 0 ? r : -ECONNRESET);
+                return -ECONNRESET;
+        }
+        if (r == 0)
+                r = frame_append(&w->out, OP_TEXT, req->body, req->body_len);
+        if (r == 0)
+                r = loop_timer_set(w->loop, &w->timer, deadline_ms);
+        if (r < 0)
+                return r; /* req untouched, w still a spare */
+        w->spare = false;
+        w->gone = NULL;
+        w->done = done;
+        w->userdata = userdata;
+        w->match_id = TAKE_PTR(req->match_id);
+        w->skipped = 0;
+        apilogin_http_req_clear(req); /* the body is wiped: its frame is in w->out */
+        (void)loop_set_events(w->loop, w->fd, POLLIN | POLLOUT);
+        return 0;
 }

@@ -70,8 +70,36 @@ int apilogin_ws_start(struct apilogin_http *h, struct loop *loop,
                       uint64_t deadline_ms, apilogin_http_done_fn done, void *userdata,
                       struct apilogin_ws **ret);
 
-/* Abort an exchange whose done callback has not started: the connection is closed at once
- * (no close frame), done is not called, every buffer is wiped. Accepts NULL. */
+/* ---- spares: a connection opened ahead of its exchange ------------------------------------
+ * A spare is connected and through the opening handshake before any request exists, so that
+ * an exchange started on it costs one round trip (ws_warm.h keeps one per endpoint). While
+ * idle it answers pings and skips whatever messages arrive; when it fails or the server
+ * closes it, gone is called once (error -errno; was_open: the handshake had completed) and
+ * the spare is freed after gone returns. */
+typedef void (*apilogin_ws_gone_fn)(void *userdata, struct apilogin_ws *w, int error,
+                                    bool was_open);
+
+/* Open a spare to url (refusals as for apilogin_ws_start); deadline_ms bounds the connect
+ * and the handshake only. Returns 0 and the spare in *ret. */
+int apilogin_ws_spare_open(struct apilogin_http *h, struct loop *loop,
+                           const struct apilogin_provider_cfg *p, const char *url,
+                           uint64_t deadline_ms, apilogin_ws_gone_fn gone, void *userdata,
+                           struct apilogin_ws **ret);
+
+/* Whether w is a spare through its handshake, idle, with its connection open. */
+bool apilogin_ws_spare_ready(const struct apilogin_ws *w);
+
+/* Start an exchange on a ready spare: from here w is an exchange as apilogin_ws_start makes
+ * (done, apilogin_ws_cancel), to the URL the spare was opened for, which the caller
+ * matched. On success takes *req (cleared). On failure *req is untouched and w is either
+ * still a spare (-EINVAL, -ETIMEDOUT, -ENOMEM) or, when the server had closed it meanwhile
+ * (-ECONNRESET), ended: gone was called before this returns. */
+int apilogin_ws_spare_use(struct apilogin_ws *w, struct apilogin_http_req *req,
+                          uint64_t deadline_ms, apilogin_http_done_fn done, void *userdata);
+
+/* Abort an exchange whose done callback has not started, or a spare: the connection is
+ * closed at once (no close frame), neither done nor gone is called, every buffer is wiped.
+ * Accepts NULL. */
 void apilogin_ws_cancel(struct apilogin_ws *w);
 
 /* Bytes queued to send on w's connection and not yet taken by the socket (for tests). */

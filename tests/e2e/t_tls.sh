@@ -54,7 +54,9 @@ provider_lines() {
         tl) printf 'type = token_login\nurl = https://localhost:%s/wialon/ajax.html\n' "$2" ;;
         rpc) printf 'type = jsonrpc\nurl = https://localhost:%s/v4.0\n' "$2" ;;
         rest) printf 'type = rest_login\nurl = https://localhost:%s/api\ndomain = tenant.example.com\n' "$2" ;;
-        ws) printf 'type = ws_auth\nurl = wss://localhost:%s/ws\nusers = kiosk:user\n' "$2" ;;
+        # keep_warm = no: each case's login makes its own handshake (a spare opened while
+        # the redirect was off would skip it; t_ws_auth tests the spare).
+        ws) printf 'type = ws_auth\nurl = wss://localhost:%s/ws\nusers = kiosk:user\nkeep_warm = no\n' "$2" ;;
         esac
 }
 

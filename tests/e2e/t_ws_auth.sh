@@ -72,10 +72,18 @@ providers = room fleet
 timeout = 2s
 lockout = off
 
+# keep_warm = no: one connection per login, so the counts below are the login's own.
 [provider room]
 type = ws_auth
 url = ws://127.0.0.1:$REFAPI_PORT
 users = kiosk:user, kioskadmin:admin
+keep_warm = no
+
+# keep_warm as shipped (yes): a spare connection waits for the next login.
+[provider roomwarm]
+type = ws_auth
+url = ws://127.0.0.1:$REFAPI_PORT/
+users = kiosk:user
 
 [provider fleet]
 type = login_check
@@ -94,6 +102,7 @@ users = kiosk:user
 CONF
 daemon_start || exit 1
 pam_service provider=room > /etc/pam.d/apilogin-room
+pam_service provider=roomwarm > /etc/pam.d/apilogin-roomwarm
 pam_service provider=roomtls > /etc/pam.d/apilogin-roomtls
 pam_service provider=roomuntrusted > /etc/pam.d/apilogin-roomuntrusted
 UNAVAIL="auth: Authentication service cannot retrieve authentication info"
@@ -179,6 +188,29 @@ check "the stalled auth was really sent, and swallowed" [ "$(refstat fault_stall
 refapi_fault / none
 login apilogin-room kiosk "$USER_PIN"
 expect_pam "once the fault is gone, kiosk logs in again" "auth: Success"
+n_conn=$(refstat ws_connect)
+sleep 1
+check "keep_warm = no: no connection is opened between logins" [ "$(refstat ws_connect)" = "$n_conn" ]
+
+# --- keep_warm: the next login goes out on a connection opened ahead (one round trip) -------
+# ws_connect_wait N: until refapi has counted N WebSocket connections (5 s at most).
+ws_connect_wait() {
+        for _ in $(seq 50); do [ "$(refstat ws_connect)" -ge "$1" ] && return 0; sleep 0.1; done
+        return 1
+}
+n_conn=$(refstat ws_connect)
+login apilogin-roomwarm kiosk "$USER_PIN"
+expect_pam "keep_warm: kiosk logs in at the room" "auth: Success"
+check "a spare WebSocket is opened beside the login's own" ws_connect_wait $((n_conn + 2))
+sleep 0.5   # the daemon reads the 101 a moment after refapi counts the connection
+n_ok=$(refstat ws_auth_ok)
+refapi_fault / 500   # from now on every new WebSocket handshake is refused
+login apilogin-roomwarm kiosk "$USER_PIN"
+expect_pam "the next login needs no handshake: it goes out on the spare" "auth: Success"
+check "...and reached the API" [ "$(refstat ws_auth_ok)" = $((n_ok + 1)) ]
+login apilogin-roomwarm kiosk "$USER_PIN"
+expect_pam "with the spare used (its replacement refused), a login meets the 500" "$UNAVAIL"
+refapi_fault / none
 
 kill "$REFAPI_PID" 2>/dev/null
 wait "$REFAPI_PID" 2>/dev/null

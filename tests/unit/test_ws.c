@@ -1322,6 +1322,168 @@ static void test_drv_malformed(void **state)
         free(id);
 }
 
+/* ---- spares: a connection opened ahead of its exchange ------------------------------------ */
+
+static struct {
+        int calls, err;
+        bool was_open;
+} G;
+
+static void on_gone(void *userdata, struct apilogin_ws *w, int error, bool was_open)
+{
+        (void)userdata;
+        (void)w;
+        G.calls++;
+        G.err = error;
+        G.was_open = was_open;
+}
+
+/* Start script on the server and open a spare to it. */
+static struct apilogin_ws *spare_open(script_fn script)
+{
+        struct apilogin_ws *w = NULL;
+        char url[128];
+
+        memset(&G, 0, sizeof(G));
+        S.script = script;
+        assert_int_equal(pthread_create(&S.th, NULL, srv_main, &S), 0);
+        S.running = true;
+        snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", S.port);
+        assert_int_equal(apilogin_ws_spare_open(H, L, &plain, url, apilogin_now_ms() + 2000,
+                                                on_gone, NULL, &w), 0);
+        return w;
+}
+
+/* Loop until pred holds (or max_ms passed). */
+static void run_while(bool (*pred)(struct apilogin_ws *w), struct apilogin_ws *w, int max_ms)
+{
+        uint64_t end = apilogin_now_ms() + (uint64_t)max_ms;
+
+        while (pred(w) && G.calls == 0 && apilogin_now_ms() < end)
+                assert_int_equal(loop_iterate(L, 20), 0);
+}
+
+static bool not_ready(struct apilogin_ws *w)
+{
+        return !apilogin_ws_spare_ready(w);
+}
+
+static bool always(struct apilogin_ws *w)
+{
+        (void)w;
+        return true;
+}
+
+/* Idle, the server sends an event and a ping; later the request comes and is answered. */
+static void s_spare(struct srv *s, int fd)
+{
+        hs_ok(s, fd);
+        usleep(100000);
+        frame(fd, true, OP_PING, "idle-ping");
+        frame(fd, true, OP_TEXT, EVENT);
+        if (read_request(s, fd) < 0)
+                return;
+        frame(fd, true, OP_TEXT, REPLY);
+        drain(s, fd);
+}
+
+/* A spare is ready after the handshake without sending anything, answers pings and skips
+ * events while idle, and then carries one exchange like apilogin_ws_start's. */
+static void test_spare_use(void **state)
+{
+        struct apilogin_ws *w = spare_open(s_spare);
+        struct apilogin_http_req req = { 0 };
+
+        run_while(not_ready, w, 2000);
+        assert_true(apilogin_ws_spare_ready(w));
+        run_while(always, w, 300); /* idle: the event and the ping arrive */
+        assert_int_equal(G.calls, 0);
+        assert_true(apilogin_ws_spare_ready(w));
+        req.url = strdup("ws://ignored.invalid/");
+        req.body = strdup(REQ_TEXT);
+        req.body_len = strlen(REQ_TEXT);
+        req.match_id = strdup("r-7");
+        assert_int_equal(apilogin_ws_spare_use(w, &req, apilogin_now_ms() + 2000, on_done, NULL),
+                         0);
+        assert_null(req.body); /* taken */
+        apilogin_http_req_clear(&req);
+        assert_false(apilogin_ws_spare_ready(w));
+        run_until_done(3000);
+        assert_int_equal(R.calls, 1);
+        assert_int_equal(R.err, 0);
+        assert_string_equal(R.body, REPLY);
+        assert_int_equal(G.calls, 0);
+        pthread_join(S.th, NULL);
+        S.running = false;
+        assert_int_equal(S.text_len, strlen(REQ_TEXT));
+        assert_memory_equal(S.text, REQ_TEXT, S.text_len);
+        assert_int_equal(S.n_pongs, 1);
+        assert_string_equal(S.pong[0], "idle-ping");
+        assert_true(S.all_masked);
+        assert_int_equal(S.close_code, 1000);
+}
+
+static void s_close_idle(struct srv *s, int fd)
+{
+        uint8_t code[2] = { 0x03, 0xe9 }; /* 1001 going away */
+
+        hs_ok(s, fd);
+        usleep(100000);
+        frame_raw(fd, 0x80 | OP_CLOSE, code, 2, false);
+        drain(s, fd);
+}
+
+/* The server closes an idle spare: gone, once, was_open, and the close echoed. */
+static void test_spare_closed(void **state)
+{
+        struct apilogin_ws *w = spare_open(s_close_idle);
+
+        run_while(always, w, 2000);
+        assert_int_equal(G.calls, 1);
+        assert_true(G.was_open);
+        assert_int_equal(G.err, -ECONNRESET);
+        pthread_join(S.th, NULL);
+        S.running = false;
+        assert_int_equal(S.close_code, 1001);
+}
+
+static void s_refuse(struct srv *s, int fd)
+{
+        static const char h[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+
+        (void)s;
+        send_all(fd, h, sizeof(h) - 1);
+}
+
+/* A refused handshake: gone with was_open false (the pool backs off); a spare not ready
+ * refuses to carry a request and leaves it untouched. */
+static void test_spare_refused(void **state)
+{
+        struct apilogin_ws *w = spare_open(s_refuse);
+        struct apilogin_http_req req = { .body = (char *)"x", .body_len = 1 };
+
+        assert_int_equal(apilogin_ws_spare_use(w, &req, apilogin_now_ms() + 1000, on_done, NULL),
+                         -EINVAL);
+        assert_non_null(req.body);
+        run_while(always, w, 2000);
+        assert_int_equal(G.calls, 1);
+        assert_false(G.was_open);
+        assert_int_equal(G.err, -EPROTO);
+        assert_int_equal(R.calls, 0);
+}
+
+/* Cancelling a spare calls nothing. */
+static void test_spare_cancel(void **state)
+{
+        struct apilogin_ws *w = spare_open(s_spare);
+
+        run_while(not_ready, w, 2000);
+        apilogin_ws_cancel(w);
+        run_while(always, NULL, 200);
+        assert_int_equal(G.calls, 0);
+        assert_int_equal(R.calls, 0);
+}
+
 int main(void)
 {
         room.conf = prov_conf(&apilogin_driver_ws_auth, "users", "kiosk:user, kioskadmin:admin",
@@ -1329,6 +1491,10 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_accept_key),
                 cmocka_unit_test_setup_teardown(test_happy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spare_use, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spare_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spare_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spare_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dribble, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_terse_handshake, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_match_id, setup, teardown),
