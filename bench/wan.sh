@@ -15,16 +15,19 @@
 #                    connection is shared): the login itself reconnects
 #   pam_exec+curl    pam_exec running curl (a process, a new TCP + TLS connection per login)
 #   libcurl fresh    in-process libcurl with a fresh handle per login (pam_url style)
-# ws_auth has no curl baseline (Debian's curl has no WebSocket); its logins through the
-# daemon open a connection of their own each time (keep_warm does not apply), to a refapi
-# instance that keeps idle connections (so its cold rows only differ by the pause).
+# ws_auth has no curl baseline (Debian's curl has no WebSocket): its "cold, no warm" row
+# (keep_warm = no, a connection of its own per login: TCP, TLS, upgrade, auth) is the
+# baseline. With keep_warm the daemon keeps a spare WebSocket open through its handshake
+# (daemon/ws_warm.c) and a login sends its auth on it. Its refapi instance keeps idle
+# connections (so its cold rows differ by the pause only).
 # RTT 0 (the link without delay) gives each row's own cost: "net_rtt" is (p50 - that) / RTT,
 # the round trips a login pays. Target (issue 12): apilogin p50 <= 1.2 RTT + server time,
 # warm or cold; the baselines pay >= 3 RTT (TCP, TLS 1.3, request).
 # Runs inside a private mount + network namespace like the e2e tests; the API's namespace
 # is a child of it (nothing on the host changes; all addresses are on the private link).
 # Usage: bench/wan.sh [LOGINS]   (env: WAN_RTTS="0 20 100", WAN_LOSS=0|1, WAN_COLD=5,
-#                                 WAN_LINK=netem|tun to force the link)
+#                                 WAN_LINK=netem|tun to force the link,
+#                                 WAN_TYPES="ws_auth ..." to measure some types only)
 set -u
 cd "$(dirname "$0")/.."
 export top_builddir=${top_builddir:-$PWD}
@@ -99,9 +102,9 @@ mkdir -p "$C"
         -extfile api.ext -out api.pem 2>/dev/null) || { echo "wan.sh: openssl failed"; exit 1; }
 
 # refapi instances: 8443 for the providers kept warm, 8444 for keep_warm = no, both
-# dropping idle connections after 1 s; 8445 for ws_auth (a connection per login, nothing
-# to keep warm; and refapi aborted once when an upgraded TLS connection met the 1 s idle
-# timeout at 100 ms RTT, so the WebSocket server keeps the default).
+# dropping idle connections after 1 s; 8445 for ws_auth (refapi aborted once when an
+# upgraded TLS connection met the 1 s idle timeout at 100 ms RTT, so the WebSocket server
+# keeps the default).
 # The shared accounts plus an OAuth 2.0 client and user for oauth2_password.
 O2_SECRET=wan-client-secret
 O2_BASIC="Authorization: Basic $(printf 'wan:%s' "$O2_SECRET" | base64 -w0)"
@@ -134,6 +137,13 @@ TYPES=(
 "oauth2_password idp olga olga-pw-7Qx /oauth2/token application/x-www-form-urlencoded grant_type=password&username=olga&password=olga-pw-7Qx"
 "ws_auth room kiosk 1234 - - -"
 )
+if [ -n "${WAN_TYPES:-}" ]; then
+        keep=()
+        for t in "${TYPES[@]}"; do
+                if [[ " $WAN_TYPES " == *" ${t%% *} "* ]]; then keep+=("$t"); fi
+        done
+        TYPES=("${keep[@]}")
+fi
 # Extra request header of the curl baselines, per type (the OAuth client's credentials).
 declare -A XHDR=([oauth2_password]="$O2_BASIC")
 # provider NAME PORT KEEP_WARM TYPE: one provider section.
@@ -155,7 +165,8 @@ users = kiosk:user" ;;
                 "$1" "$4" "$url" "$C/ca.pem" "$3"
 }
 {
-        printf '[global]\nproviders = fleet\nlockout = off\ntimeout = 10s\n'
+        read -r _ first _ <<<"${TYPES[0]}"
+        printf '[global]\nproviders = %s\nlockout = off\ntimeout = 10s\n' "$first"
         for t in "${TYPES[@]}"; do
                 read -r type prov _ <<<"$t"
                 provider "$prov" 8443 yes "$type"

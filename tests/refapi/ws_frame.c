@@ -108,7 +108,7 @@ int ws_frame_read(struct ws_io *io, struct ws_frame *f, size_t max)
 
 int ws_frame_write(int fd, enum ws_opcode op, const void *payload, size_t len)
 {
-        uint8_t h[10];
+        uint8_t h[10], *frame;
         size_t hl;
         int r;
 
@@ -127,9 +127,17 @@ int ws_frame_write(int fd, enum ws_opcode op, const void *payload, size_t len)
                         h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
                 hl = 10;
         }
-        if ((r = send_all(fd, h, hl, len ? MSG_MORE : 0)) < 0)
-                return r;
-        return len ? send_all(fd, payload, len, 0) : 0;
+        /* One write per frame, as servers do (over TLS, MHD's relay makes records of what
+         * each read of the upgrade socket returns). */
+        frame = malloc(hl + len);
+        if (!frame)
+                return -ENOMEM;
+        memcpy(frame, h, hl);
+        if (len)
+                memcpy(frame + hl, payload, len);
+        r = send_all(fd, frame, hl + len, 0);
+        free(frame);
+        return r;
 }
 
 int ws_send_close(int fd, uint16_t code)

@@ -202,6 +202,19 @@ static void sess_setup_socket(int fd)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* Over TLS, sock is MHD's relay and the client's TCP socket is MHD's: Nagle goes off on
+ * that one too (MHD leaves it on after the 101), or each small record of a reply would
+ * wait for the client's ACK of the one before, a round trip on a WAN. */
+static void sess_nodelay_tcp(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int one = 1;
+
+        if (ci)
+                (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* Registers s unless shutting down.  Returns false if it must not start. */
 static bool sess_register(struct ws_sess *s)
 {
@@ -226,8 +239,8 @@ void ws_session_start(void *cls, struct MHD_Connection *conn, void *con_cls,
         pthread_attr_t attr;
         pthread_t t;
 
-        (void)conn;
         (void)con_cls;
+        sess_nodelay_tcp(conn);
         if (s && extra_in_size > 0 && (s->io.pre = malloc(extra_in_size)))
                 memcpy(s->io.pre, extra_in, extra_in_size);
         if (!s || (extra_in_size > 0 && !s->io.pre) || !sess_register(s)) {
