@@ -19,6 +19,9 @@ echo "== fuzzing (scripts/fuzz.sh)"
 echo "== ASan+UBSan build (scripts/sanitize.sh)"
 ./scripts/sanitize.sh || step_failed "sanitize"
 ./scripts/summary.sh
+# The release tarball builds on its own and passes the same tests (issue 10: distcheck).
+echo "== make distcheck (scripts/distcheck.sh)"
+./scripts/distcheck.sh || step_failed "distcheck"
 # Second step: the .debs installed and used on a booted Debian bookworm (systemd-nspawn).
 # APILOGIN_SKIP_SYSTEM_TEST=1 leaves it out.
 if [ -z "${APILOGIN_SKIP_SYSTEM_TEST:-}" ]; then

@@ -802,7 +802,7 @@ static const struct apilogin_key common_keys[N_CKEYS] = {
                           .doc = "allow plain http:// or ws:// to a host that is not loopback" },
         [CK_KEEP_WARM] = { .name = "keep_warm", .parse = apilogin_key_bool,
                            .off = POFF(keep_warm), .def = "yes",
-                           .doc = "re-open the endpoint's idle connection in the background" },
+                           .doc = "keep a connection (WebSocket: a spare) to the endpoint open between logins" },
         [CK_RENEW] = { .name = "renew", .parse = parse_renew,
                        .doc = "none, or relogin with the secret kept in the kernel keyring" },
         [CK_OFFLINE] = { .name = "offline_login", .parse = parse_prov_offline,

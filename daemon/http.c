@@ -568,7 +568,7 @@ void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
  * WARM_MAX endpoints, only for WARM_FOR_MS after the endpoint's last login (tests shorten it
  * with APILOGIND_WARM_FOR_S), and a backoff
  * after a failed re-open or a connection that died young. WebSocket logins are not kept
- * warm: their connection is the login's own (connect-only) and is closed after it. */
+ * warm here: their connection is the login's own (connect-only); ws_warm.c keeps spares. */
 #define WARM_TIMEOUT_MS 10000u     /* one re-open, TCP + TLS + OPTIONS */
 #define WARM_MIN_LIFE_MS 500u      /* a connection closed sooner counts as a failure */
 #define WARM_BACKOFF_MIN_MS 1000u
