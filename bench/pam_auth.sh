@@ -93,6 +93,21 @@ for p in 1 2; do
                         printf "#   %d proc: apilogin +%.3f ms per login over pam_permit (%.0f%% of its rate); %.1fx pam_exec+curl\n",
                                p, (p * 1000 / b - p * 1000 / a), 100 * b / a, b / c }'
 done
+# Where apilogin's overhead over pam_permit goes, step by step (1 process): pam_permit's
+# service with the module on its account line, loaded by pam_start but never called (the
+# cost of one more .so); a local name, answered by the daemon's QUERY alone (one round trip
+# to apilogind, no prompt); the whole login (QUERY, then AUTH, which waits for the API).
+printf 'auth required pam_permit.so\naccount required %s\n' "$PAM_SO" > /etc/pam.d/bench-loaded
+echo "# where the overhead goes (1 process, $N logins each; + ms per login over pam_permit):"
+permit=$("$CLIENT" bench-permit alice x "$N" 1)
+nod=$("$CLIENT" bench-loaded alice x "$N" 1)
+loc=$("$CLIENT" bench-apilogin root x "$N" 1)
+apil=$("$CLIENT" bench-apilogin alice alice-pw-7Qx "$N" 1)
+for r in "pam_permit|$permit" "module loaded, not called|$nod" "local name (QUERY only)|$loc" \
+         "whole login (QUERY + AUTH)|$apil"; do
+        awk -v what="${r%%|*}" -v a="$(rate "$permit")" -v b="$(rate "${r#*|}")" \
+                'BEGIN{ if (b > 0) printf "#   %-28s %6.0f logins/s  %+.3f ms\n", what, b, 1000 / b - 1000 / a }'
+done
 echo "# system calls per login (strace -c -f):   one pamtester login   per login in a loop of 100"
 printf '#   %-16s %20s %22s\n' pam_permit "$(sys_one bench-permit alice x)" "$(sys_loop bench-permit alice x)"
 printf '#   %-16s %20s %22s\n' pam_apilogin "$(sys_one bench-apilogin alice alice-pw-7Qx)" \
