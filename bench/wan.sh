@@ -102,9 +102,11 @@ mkdir -p "$C"
         -extfile api.ext -out api.pem 2>/dev/null) || { echo "wan.sh: openssl failed"; exit 1; }
 
 # refapi instances: 8443 for the providers kept warm, 8444 for keep_warm = no, both
-# dropping idle connections after 1 s; 8445 for ws_auth (refapi aborted once when an
-# upgraded TLS connection met the 1 s idle timeout at 100 ms RTT, so the WebSocket server
-# keeps the default).
+# dropping idle connections after 1 s; 8445 for ws_auth: refapi in plain ws on 127.0.0.1
+# behind a TLS front (as a WebSocket service is usually deployed), because libmicrohttpd's
+# own TLS relay for upgraded connections moves data 4 bytes per TLS record here (its
+# buffer is what the connection's memory pool has left): a 200-byte reply became 53
+# segments, more than TCP's initial window, and took a second round trip.
 # The shared accounts plus an OAuth 2.0 client and user for oauth2_password.
 O2_SECRET=wan-client-secret
 O2_BASIC="Authorization: Basic $(printf 'wan:%s' "$O2_SECRET" | base64 -w0)"
@@ -115,13 +117,54 @@ cat >> "$T/accounts.json" <<EOF
 }
 EOF
 (umask 077; printf '%s\n' "$O2_SECRET" > "$T/client_secret")
-for port in 8443 8444 8445; do
-        idle=(--idle-timeout 1)
-        [ "$port" = 8445 ] && idle=()
+for port in 8443 8444; do
         nsenter -t "$APINS" -n "$REFAPI" --accounts "$T/accounts.json" --listen "$API" \
-                --port "$port" --tls-cert "$C/api.pem" --tls-key "$C/api.key" "${idle[@]}" \
+                --port "$port" --tls-cert "$C/api.pem" --tls-key "$C/api.key" --idle-timeout 1 \
                 >> "$T/refapi.log" 2>&1 &
         API_PIDS="$API_PIDS $!"
+done
+nsenter -t "$APINS" -n "$REFAPI" --accounts "$T/accounts.json" --listen 127.0.0.1 \
+        --port 8446 >> "$T/refapi.log" 2>&1 &
+API_PIDS="$API_PIDS $!"
+# The TLS front of 8445: TLS 1.3 from the API's certificate, bytes relayed both ways as
+# they come (64 KiB reads), Nagle off on both sides.
+cat > "$T/tls_front.py" <<'PY'
+import select, socket, ssl, sys, threading
+cert, key, addr, port, backend = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain(cert, key)
+ls = socket.create_server((addr, port), backlog=64)
+def serve(c):
+    u = None
+    try:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        t = ctx.wrap_socket(c, server_side=True)
+        u = socket.create_connection(("127.0.0.1", backend))
+        u.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            r = [t] if t.pending() else select.select([t, u], [], [], 600)[0]
+            if not r:
+                return
+            for s in r:
+                d = s.recv(65536)
+                if not d:
+                    return
+                (u if s is t else t).sendall(d)
+    except Exception:
+        pass
+    finally:
+        c.close()
+        if u:
+            u.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+nsenter -t "$APINS" -n python3 "$T/tls_front.py" "$C/api.pem" "$C/api.key" "$API" 8445 8446 \
+        >> "$T/refapi.log" 2>&1 &
+API_PIDS="$API_PIDS $!"
+for port in 8443 8444 8445; do
         wait_until 5 curl -sf --cacert "$C/ca.pem" "https://$API:$port/_stats" -o /dev/null ||
                 { echo "wan.sh: refapi did not start"; cat "$T/refapi.log"; exit 1; }
 done
