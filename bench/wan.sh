@@ -126,42 +126,8 @@ done
 nsenter -t "$APINS" -n "$REFAPI" --accounts "$T/accounts.json" --listen 127.0.0.1 \
         --port 8446 >> "$T/refapi.log" 2>&1 &
 API_PIDS="$API_PIDS $!"
-# The TLS front of 8445: TLS 1.3 from the API's certificate, bytes relayed both ways as
-# they come (64 KiB reads), Nagle off on both sides.
-cat > "$T/tls_front.py" <<'PY'
-import select, socket, ssl, sys, threading
-cert, key, addr, port, backend = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-ctx.load_cert_chain(cert, key)
-ls = socket.create_server((addr, port), backlog=64)
-def serve(c):
-    u = None
-    try:
-        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        t = ctx.wrap_socket(c, server_side=True)
-        u = socket.create_connection(("127.0.0.1", backend))
-        u.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        while True:
-            r = [t] if t.pending() else select.select([t, u], [], [], 600)[0]
-            if not r:
-                return
-            for s in r:
-                d = s.recv(65536)
-                if not d:
-                    return
-                (u if s is t else t).sendall(d)
-    except Exception:
-        pass
-    finally:
-        c.close()
-        if u:
-            u.close()
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-nsenter -t "$APINS" -n python3 "$T/tls_front.py" "$C/api.pem" "$C/api.key" "$API" 8445 8446 \
+# The TLS front of 8445 (tests/e2e/tls_front.py): TLS 1.3 with the API's certificate.
+nsenter -t "$APINS" -n python3 "$E2E_DIR/tls_front.py" "$C/api.pem" "$C/api.key" "$API" 8445 8446 \
         >> "$T/refapi.log" 2>&1 &
 API_PIDS="$API_PIDS $!"
 for port in 8443 8444 8445; do

@@ -13,45 +13,14 @@
 e2e_init "$@"
 command -v openssl >/dev/null || e2e_skip "no openssl"
 
-# tls_proxy_start BACKEND_PORT: a TLS front (python3 ssl, cert for 127.0.0.1 in $T) passing
+# tls_proxy_start BACKEND_PORT: a TLS front (tls_front.py, cert for 127.0.0.1 in $T) passing
 # bytes to 127.0.0.1:BACKEND_PORT; sets TLS_PORT. Stopped at exit by this script's trap.
 tls_proxy_start() {
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
                 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
                 -keyout "$T/tls.key" -out "$T/tls.pem" 2>/dev/null
-        cat > "$T/tls_proxy.py" <<'PY'
-import select, socket, ssl, sys, threading
-cert, key, backend, portfile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
-ls.listen(16)
-with open(portfile + ".tmp", "w") as f:
-    f.write("%d\n" % ls.getsockname()[1])
-import os; os.rename(portfile + ".tmp", portfile)
-def serve(c):
-    try:
-        t = ctx.wrap_socket(c, server_side=True)
-        u = socket.create_connection(("127.0.0.1", backend))
-        while True:
-            r = [t] if t.pending() else select.select([t, u], [], [], 60)[0]
-            if not r:
-                break
-            for s in r:
-                d = s.recv(65536)
-                if not d:
-                    return
-                (u if s is t else t).sendall(d)
-    except Exception:
-        pass
-    finally:
-        c.close()
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-        python3 "$T/tls_proxy.py" "$T/tls.pem" "$T/tls.key" "$1" "$T/tls.port" 2>"$T/tls.log" &
+        python3 "$E2E_DIR/tls_front.py" "$T/tls.pem" "$T/tls.key" 127.0.0.1 0 "$1" "$T/tls.port" \
+                2>"$T/tls.log" &
         TLS_PID=$!
         for _ in $(seq 100); do [ -s "$T/tls.port" ] && break; sleep 0.05; done
         TLS_PORT=$(cat "$T/tls.port")
