@@ -570,7 +570,6 @@ void apilogin_http_cancel(struct apilogin_http *h, struct apilogin_http_xfer *x)
  * after a failed re-open or a connection that died young. WebSocket logins are not kept
  * warm here: their connection is the login's own (connect-only); ws_warm.c keeps spares. */
 #define WARM_TIMEOUT_MS 10000u     /* one re-open, TCP + TLS + OPTIONS */
-#define WARM_MIN_LIFE_MS 500u      /* a connection closed sooner counts as a failure */
 #define WARM_BACKOFF_MIN_MS 1000u
 #define WARM_BACKOFF_MAX_MS 60000u
 
@@ -702,12 +701,16 @@ static void warm_release(struct apilogin_http_xfer *x)
         x->warm = NULL;
 }
 
+uint64_t apilogin_warm_backoff_ms(unsigned fails)
+{
+        uint64_t ms = (uint64_t)WARM_BACKOFF_MIN_MS << (fails < 6 ? fails : 6);
+
+        return ms < WARM_BACKOFF_MAX_MS ? ms : WARM_BACKOFF_MAX_MS;
+}
+
 static void warm_backoff(struct warm *w, uint64_t now)
 {
-        uint64_t ms = WARM_BACKOFF_MIN_MS << (w->fails < 6 ? w->fails : 6);
-
-        w->fails++;
-        w->retry_ms = now + (ms < WARM_BACKOFF_MAX_MS ? ms : WARM_BACKOFF_MAX_MS);
+        w->retry_ms = now + apilogin_warm_backoff_ms(w->fails++);
 }
 
 /* The keeper's answer: any HTTP answer will do, if the connection stayed open. */
@@ -792,7 +795,7 @@ static void warm_check(struct apilogin_http *h, const struct curl_waitfd *wfds, 
                         if (!w->origin || !w->watch || w->fd != wfds[k].fd)
                                 continue;
                         w->watch = false;
-                        if (now - w->opened_ms < WARM_MIN_LIFE_MS)
+                        if (now - w->opened_ms < APILOGIN_WARM_MIN_LIFE_MS)
                                 warm_backoff(w, now);
                 }
         }

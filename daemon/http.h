@@ -95,3 +95,9 @@ uint64_t apilogin_now_ms(void);
 /* How long an endpoint is kept warm after its last login, in ms (10 minutes, or
  * APILOGIND_WARM_FOR_S in tests): ws_warm.c keeps its spares by the same window. */
 uint64_t apilogin_http_warm_for_ms(const struct apilogin_http *h);
+
+/* The keep-warm backoff both http.c and ws_warm.c follow: a connection closed sooner than
+ * APILOGIN_WARM_MIN_LIFE_MS after it opened counts as a failure, as does a failed open;
+ * after the n-th failure in a row the next open waits 1 s << n, at most 60 s. Pure. */
+#define APILOGIN_WARM_MIN_LIFE_MS 500u
+uint64_t apilogin_warm_backoff_ms(unsigned fails);

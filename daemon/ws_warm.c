@@ -19,9 +19,6 @@
 #include "ws_warm.h"
 
 #define OPEN_TIMEOUT_MS 10000u  /* connect + TLS + handshake of one spare */
-#define MIN_LIFE_MS 500u        /* a spare closed sooner counts as a failure */
-#define BACKOFF_MIN_MS 1000u
-#define BACKOFF_MAX_MS 60000u
 #define SURPLUS_IDLE_MS 30000u  /* an extra spare unused this long is closed */
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -97,10 +94,7 @@ static struct endpoint *endpoint_get(const char *url, const struct apilogin_prov
 
 static void backoff(struct endpoint *e, uint64_t now)
 {
-        uint64_t ms = BACKOFF_MIN_MS << (e->fails < 6 ? e->fails : 6);
-
-        e->fails++;
-        e->retry_ms = now + (ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS);
+        e->retry_ms = now + apilogin_warm_backoff_ms(e->fails++);
 }
 
 /* A spare failed or was closed: a failed open or a short life backs off, otherwise a new
@@ -115,7 +109,7 @@ static void on_gone(void *userdata, struct apilogin_ws *w, int error, bool was_o
                 if (e->w[i] != w)
                         continue;
                 e->w[i] = NULL;
-                if (!was_open || now - e->opened_ms[i] < MIN_LIFE_MS)
+                if (!was_open || now - e->opened_ms[i] < APILOGIN_WARM_MIN_LIFE_MS)
                         backoff(e, now);
                 else
                         e->fails = 0;
